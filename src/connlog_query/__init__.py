@@ -1,0 +1,31 @@
+"""connlog_query: Coder's connection-log search language for Python.
+
+Parse and validate a query exactly as Coder's server does, get a typed, frozen AST, and compile
+it to SQL, in-memory predicates or Coder's wire format.
+
+Example:
+    >>> import connlog_query
+    >>> q = connlog_query.parse('workspace_owner:me type:ssh status:ongoing')
+    >>> str(q)
+    'workspace_owner:me type:ssh status:ongoing'
+"""
+
+from __future__ import annotations
+
+from .errors import QueryError, ValidationError
+from .parser import parse
+from .query import Query
+from .values import ME, ConnectionStatus, ConnectionType, Me
+
+__all__ = [
+    "ME",
+    "ConnectionStatus",
+    "ConnectionType",
+    "Me",
+    "Query",
+    "QueryError",
+    "ValidationError",
+    "parse",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,7 @@
+"""``python -m connlog_query`` runs the command line."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

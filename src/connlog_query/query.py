@@ -1,0 +1,166 @@
+"""The validated filter AST: :class:`Query`, a frozen pydantic model with one field per filter.
+
+A ``Query`` holds values the way Coder's server sees them after parsing: strings lower-cased,
+``me`` as the :data:`~connlog_query.values.ME` marker, UUIDs as :class:`uuid.UUID`, times as
+timezone-aware UTC datetimes truncated to microseconds, ``type``/``status`` as enums. Values
+Coder treats as "no filter" (empty string, the all-zero UUID, the zero time) are ``None``.
+
+The same normalization runs whether the query came from text, from JSON or from code, so two
+spellings of one query are equal. Source positions are kept off the fields (in a private
+attribute) and take no part in equality or hashing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, PrivateAttr, field_validator
+
+from .gocompat import go_lower, parse_go_uuid
+from .values import FILTER_KEYS, ME, ConnectionStatus, ConnectionType, Me
+
+__all__ = ["GO_ZERO_TIME", "Query"]
+
+GO_ZERO_TIME = dt.datetime(1, 1, 1, tzinfo=dt.timezone.utc)
+"""Go's zero ``time.Time`` in UTC; as a bound it means "no filter"."""
+
+_NIL_UUID = uuid.UUID(int=0)
+
+
+class Query(BaseModel):
+    """A validated connection-log filter: every field is one of Coder's 11 search keys.
+
+    ``None`` means the filter is not applied. ``str(query)`` is the canonical query text, which
+    parses back to an equal ``Query``.
+
+    Example:
+        >>> from connlog_query import parse
+        >>> q = parse('type:SSH  workspace_owner:me status:ongoing')
+        >>> q.type, q.workspace_owner, q.status
+        (<ConnectionType.SSH: 'ssh'>, ME, <ConnectionStatus.ONGOING: 'ongoing'>)
+        >>> str(q)
+        'workspace_owner:me type:ssh status:ongoing'
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
+
+    organization: uuid.UUID | str | None = None
+    """Organization id, or an organization name still to be resolved by a backend."""
+    workspace_owner: Me | str | None = None
+    """Username of the workspace owner (case-insensitive), or ``ME`` for the caller."""
+    workspace_owner_email: str | None = None
+    """Email of the workspace owner (compared exactly)."""
+    type: ConnectionType | None = None
+    """Connection type (family name or web type)."""
+    username: Me | str | None = None
+    """Username of the connecting user (case-insensitive), or ``ME`` for the caller."""
+    user_email: str | None = None
+    """Email of the connecting user (compared exactly)."""
+    connected_after: dt.datetime | None = None
+    """Inclusive lower bound on ``connect_time`` (UTC)."""
+    connected_before: dt.datetime | None = None
+    """Inclusive upper bound on ``connect_time`` (UTC)."""
+    workspace_id: uuid.UUID | None = None
+    """Workspace id."""
+    connection_id: uuid.UUID | None = None
+    """Connection id."""
+    status: ConnectionStatus | None = None
+    """``ongoing`` (not disconnected) or ``completed`` (disconnected)."""
+
+    _spans: dict[str, tuple[int, int]] = PrivateAttr(default_factory=dict)
+
+    @field_validator("organization", mode="before")
+    @classmethod
+    def _organization(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = go_lower(value)
+            if not value:
+                return None
+            parsed = parse_go_uuid(value)
+            value = parsed if parsed is not None else value
+        if isinstance(value, uuid.UUID) and value == _NIL_UUID:
+            return None
+        return value
+
+    @field_validator("workspace_owner", "username", mode="before")
+    @classmethod
+    def _person(cls, value: Any) -> Any:
+        if isinstance(value, str) and not isinstance(value, Me):
+            value = go_lower(value)
+            if not value:
+                return None
+            if value == ME.value:
+                return ME
+        return value
+
+    @field_validator("workspace_owner_email", "user_email", mode="before")
+    @classmethod
+    def _email(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return go_lower(value) or None
+        return value
+
+    @field_validator("type", "status", mode="before")
+    @classmethod
+    def _enum(cls, value: Any) -> Any:
+        if isinstance(value, str) and not isinstance(value, (ConnectionType, ConnectionStatus)):
+            return go_lower(value) or None
+        return value
+
+    @field_validator("workspace_id", "connection_id", mode="before")
+    @classmethod
+    def _uuid(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if not value:
+                return None
+            parsed = parse_go_uuid(value)
+            if parsed is None:
+                raise ValueError("must be a valid uuid")
+            value = parsed
+        if isinstance(value, uuid.UUID) and value == _NIL_UUID:
+            return None
+        return value
+
+    @field_validator("connected_after", "connected_before", mode="after")
+    @classmethod
+    def _time(cls, value: dt.datetime | None) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("must be timezone-aware (give an offset or use UTC)")
+        value = value.astimezone(dt.timezone.utc)
+        if value == GO_ZERO_TIME:
+            return None
+        return value
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Query):
+            return self.__dict__ == other.__dict__
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.__dict__.values()))
+
+    def __str__(self) -> str:
+        return self.to_string()
+
+    def to_string(self) -> str:
+        """The canonical query text (Coder's key order, minimal quoting, UTC times)."""
+        from .canonical import to_string
+
+        return to_string(self)
+
+    def filters(self) -> dict[str, Any]:
+        """The active filters as ``{key: value}``, in Coder's key order."""
+        return {key: value for key in FILTER_KEYS if (value := getattr(self, key)) is not None}
+
+    def span(self, key: str) -> tuple[int, int] | None:
+        """Where the value of ``key`` stood in the parsed text, if the query came from text."""
+        return self._spans.get(key)
+
+    @property
+    def is_empty(self) -> bool:
+        """True when no filter is applied (the query matches every row)."""
+        return not self.filters()
