@@ -8,7 +8,6 @@ same situation fails instead, so CI always runs them.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 import pytest
 
@@ -26,7 +25,7 @@ def unavailable(what: str, exc: BaseException) -> None:
 
 
 @pytest.fixture(scope="session")
-def pg_dsn() -> Iterator[str]:
+def pg_dsn() -> str:
     """DSN of a reachable PostgreSQL server (psycopg 3)."""
     try:
         import psycopg
@@ -35,11 +34,11 @@ def pg_dsn() -> Iterator[str]:
             conn.execute("select 1")
     except Exception as exc:
         unavailable(f"PostgreSQL at {PG_DSN}", exc)
-    yield PG_DSN
+    return PG_DSN
 
 
 @pytest.fixture(scope="session")
-def mysql_dsn() -> Iterator[str]:
+def mysql_dsn() -> str:
     """DSN of a reachable MariaDB/MySQL server (PyMySQL)."""
     try:
         from urllib.parse import urlsplit
@@ -58,4 +57,4 @@ def mysql_dsn() -> Iterator[str]:
         conn.close()
     except Exception as exc:
         unavailable(f"MariaDB at {MYSQL_DSN}", exc)
-    yield MYSQL_DSN
+    return MYSQL_DSN

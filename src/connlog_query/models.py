@@ -24,10 +24,10 @@ from pydantic import (
 
 __all__ = [
     "ConnectionLog",
-    "GoTime",
     "ConnectionLogResponse",
     "ConnectionLogSSHInfo",
     "ConnectionLogWebInfo",
+    "GoTime",
     "MinimalOrganization",
     "SlimRole",
     "User",

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr, field_validator
 
+from .canonical import expressible
 from .gocompat import go_lower, parse_go_uuid
 from .values import FILTER_KEYS, ME, ConnectionStatus, ConnectionType, Me
 
@@ -27,6 +28,17 @@ GO_ZERO_TIME = dt.datetime(1, 1, 1, tzinfo=dt.timezone.utc)
 """Go's zero ``time.Time`` in UTC; as a bound it means "no filter"."""
 
 _NIL_UUID = uuid.UUID(int=0)
+
+
+def _text_value(value: str) -> str | None:
+    """Lower-case like Coder; empty means no filter; reject what Coder's syntax cannot hold."""
+    value = go_lower(value)
+    if not value:
+        return None
+    reason = expressible(value)
+    if reason is not None:
+        raise ValueError(f"value {value!r} {reason}")
+    return value
 
 
 class Query(BaseModel):
@@ -44,7 +56,7 @@ class Query(BaseModel):
         'workspace_owner:me type:ssh status:ongoing'
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_enum_values=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     organization: uuid.UUID | str | None = None
     """Organization id, or an organization name still to be resolved by a backend."""
@@ -75,8 +87,8 @@ class Query(BaseModel):
     @classmethod
     def _organization(cls, value: Any) -> Any:
         if isinstance(value, str):
-            value = go_lower(value)
-            if not value:
+            value = _text_value(value)
+            if value is None:
                 return None
             parsed = parse_go_uuid(value)
             value = parsed if parsed is not None else value
@@ -88,9 +100,7 @@ class Query(BaseModel):
     @classmethod
     def _person(cls, value: Any) -> Any:
         if isinstance(value, str) and not isinstance(value, Me):
-            value = go_lower(value)
-            if not value:
-                return None
+            value = _text_value(value)
             if value == ME.value:
                 return ME
         return value
@@ -99,7 +109,7 @@ class Query(BaseModel):
     @classmethod
     def _email(cls, value: Any) -> Any:
         if isinstance(value, str):
-            return go_lower(value) or None
+            return _text_value(value)
         return value
 
     @field_validator("type", "status", mode="before")

@@ -1,0 +1,138 @@
+"""Stage 1, text -> syntax tree: the Lark grammar, loaded once, and Coder's query elements.
+
+Only this module knows where ``connlog.lark`` lives and which Lark options apply, and it is the
+single place where Lark's exceptions are turned into :class:`~connlog_query.errors.QueryError`.
+Nothing after this stage imports ``lark``.
+
+The grammar (``grammar/connlog.lark``, shipped inside the wheel) accepts every string in Coder
+mode; it splits the lower-cased text into :class:`Element` objects (Coder's "query elements")
+made of :class:`Segment` objects (the pieces between runs of ``:`` outside quotes), each with
+its character offsets.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import QueryError, ValidationError
+
+__all__ = ["Element", "Segment", "grammar_text", "split_elements"]
+
+_GRAMMAR_NAME = "connlog.lark"
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A run of an element between colons: raw text (quotes kept) and its offsets."""
+
+    raw: str
+    start: int
+    end: int
+
+    @property
+    def unquoted(self) -> str:
+        """The text with every leading and trailing ``"`` removed, as Coder strips it."""
+        return self.raw.strip('"')
+
+
+@dataclass(frozen=True, slots=True)
+class Element:
+    """One of Coder's query elements (text between spaces outside quotes).
+
+    ``leading_colon`` / ``trailing_colon`` say whether the raw text starts or ends with ``:``;
+    ``has_colon`` whether it contains one anywhere (quoted or not), which decides whether Coder
+    keeps it as its own element or joins it with the other bare words.
+    """
+
+    raw: str
+    start: int
+    end: int
+    segments: tuple[Segment, ...]
+    leading_colon: bool
+    trailing_colon: bool
+
+    @property
+    def has_colon(self) -> bool:
+        """True if ``:`` occurs anywhere in the raw text, even inside quotes."""
+        return ":" in self.raw
+
+
+def grammar_text() -> str:
+    """The text of ``connlog.lark``: from the installed package, else from the repository."""
+    packaged = resources.files("connlog_query").joinpath("grammar").joinpath(_GRAMMAR_NAME)
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    # Editable installs import from src/, where the wheel's forced copy does not exist.
+    repo_copy = Path(__file__).resolve().parents[2] / "grammar" / _GRAMMAR_NAME
+    return repo_copy.read_text(encoding="utf-8")
+
+
+def _segment(children: list[Any]) -> Segment:
+    (token,) = children
+    return Segment(str(token), token.start_pos, token.end_pos)
+
+
+def _element(children: list[Any]) -> Element:
+    # Tokens and segments of one element are contiguous, so their texts concatenate to the
+    # element's raw text without looking back at the query.
+    first, last = children[0], children[-1]
+    return Element(
+        raw="".join(c.raw if isinstance(c, Segment) else str(c) for c in children),
+        start=first.start if isinstance(first, Segment) else first.start_pos,
+        end=last.end if isinstance(last, Segment) else last.end_pos,
+        segments=tuple(c for c in children if isinstance(c, Segment)),
+        leading_colon=not isinstance(first, Segment),
+        trailing_colon=not isinstance(last, Segment),
+    )
+
+
+def _start(children: list[Any]) -> list[Element]:
+    return children[0] if children and children[0] is not None else []
+
+
+@functools.lru_cache(maxsize=1)
+def _parser() -> Any:
+    """The LALR parser, built once per process, with callbacks applied during the parse."""
+    import lark
+
+    class ToElements(lark.Transformer[Any, Any]):
+        segment = staticmethod(_segment)
+        element = staticmethod(_element)
+        start = staticmethod(_start)
+
+        @staticmethod
+        def elements(children: list[Element]) -> list[Element]:
+            return children
+
+    return lark.Lark(
+        grammar_text(),
+        parser="lalr",
+        lexer="basic",
+        maybe_placeholders=True,
+        transformer=ToElements(),
+    )
+
+
+def split_elements(lowered: str) -> list[Element]:
+    """Split already lower-cased query text into Coder's elements, with offsets.
+
+    Raises:
+        QueryError: if the grammar rejects the text (in Coder mode it accepts every string, so
+            this is a safety net that turns any Lark failure into a positioned error).
+    """
+    import lark
+
+    try:
+        elements: list[Element] = _parser().parse(lowered)
+    except lark.exceptions.LarkError as exc:
+        pos = getattr(exc, "pos_in_stream", None)
+        pos = len(lowered) if pos is None or pos < 0 else pos
+        raise QueryError(
+            [ValidationError("q", "Query could not be parsed.", (pos, min(pos + 1, len(lowered))))],
+            text=lowered,
+        ) from None
+    return elements

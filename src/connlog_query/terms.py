@@ -1,0 +1,89 @@
+"""Stage 2, elements -> terms: Coder's grouping and colon rules (``coderd/searchquery``).
+
+Elements containing a ``:`` anywhere are processed in order; all other elements (bare words)
+are joined into one ``search`` element placed after them. The first element that starts or
+ends with ``:``, or splits into more than two parts, produces Coder's single error and stops
+everything else, exactly as Coder does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .errors import QueryError, ValidationError
+from .gocompat import go_lower, go_quote
+from .syntax import Element
+
+__all__ = ["Term", "group_terms"]
+
+SEARCH_KEY = "search"
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One ``key:value`` occurrence (or the joined bare words, key ``search``).
+
+    ``value`` has Coder's quote stripping applied; spans are offsets into the query text.
+    """
+
+    key: str
+    value: str
+    span: tuple[int, int]
+    key_span: tuple[int, int]
+    value_span: tuple[int, int]
+
+
+def group_terms(elements: Sequence[Element], text: str) -> dict[str, list[Term]]:
+    """Coder's multi-map of key -> values, in first-appearance order of keys.
+
+    Raises:
+        QueryError: Coder's single colon-rule error (field ``q``).
+    """
+    terms: dict[str, list[Term]] = {}
+    bare: list[Element] = []
+    for element in elements:
+        if not element.has_colon:
+            bare.append(element)
+            continue
+        span = (element.start, element.end)
+        if element.leading_colon or element.trailing_colon:
+            detail = f"Query element {go_quote(element.raw)} cannot start or end with ':'"
+            raise QueryError([ValidationError("q", detail, span, _colon_hint(element))], text)
+        parts = element.segments
+        if len(parts) > 2:
+            detail = f"Query element {go_quote(element.raw)} can only contain 1 ':'"
+            raise QueryError([ValidationError("q", detail, span, _colon_hint(element))], text)
+        if len(parts) == 1:
+            # Coder keeps the original text (quotes included) for a bare term.
+            term = Term(SEARCH_KEY, element.raw, span, span, span)
+        else:
+            key, value = parts
+            term = Term(
+                go_lower(key.unquoted),
+                value.unquoted,
+                span,
+                (key.start, key.end),
+                (value.start, value.end),
+            )
+        terms.setdefault(term.key, []).append(term)
+    if bare:
+        first = bare[0]
+        joined = " ".join(element.raw for element in bare)
+        span = (first.start, first.end)
+        terms.setdefault(SEARCH_KEY, []).append(Term(SEARCH_KEY, joined, span, span, span))
+    return terms
+
+
+def _colon_hint(element: Element) -> str:
+    raw = element.raw
+    stripped = raw.strip(":")
+    if element.leading_colon and not element.trailing_colon and stripped:
+        return f"a key is missing before ':'; write key:{stripped}"
+    if element.trailing_colon and not element.leading_colon and stripped:
+        return f"a value is missing after ':'; write {stripped}:value, or remove the element"
+    if len(element.segments) > 2:
+        key = element.segments[0].unquoted
+        rest = raw[element.segments[1].start - element.start :]
+        return f"a value containing ':' must be double-quoted: {key}:\"{rest}\""
+    return "every element must have the form key:value"
