@@ -15,6 +15,14 @@ import uuid
 # Characters whose Python full-case mapping has more than one character. Go's simple mapping
 # keeps them unchanged, except U+0130 (capital I with dot above), whose simple lowercase is "i".
 _SIMPLE_LOWER_EXCEPTIONS = {"\u0130": "i"}
+# Characters whose full upper-case mapping has several characters but whose simple mapping
+# (Go's unicode.ToUpper) is another single character: Greek letters with iota subscript.
+_SIMPLE_UPPER_EXCEPTIONS = {
+    **{chr(c): chr(c + 8) for start in (0x1F80, 0x1F90, 0x1FA0) for c in range(start, start + 8)},
+    "\u1fb3": "\u1fbc",
+    "\u1fc3": "\u1fcc",
+    "\u1ff3": "\u1ffc",
+}
 
 _ESCAPES = {
     "\a": "\\a",
@@ -31,9 +39,9 @@ _ESCAPES = {
 
 def go_lower(text: str) -> str:
     """Go's ``strings.ToLower``: rune-by-rune simple lower-case mapping (length-preserving)."""
-    lowered = text.lower()
-    if len(lowered) == len(text):
-        return lowered
+    if text.isascii():
+        return text.lower()
+    # Per character: str.lower() on the whole text applies Final_Sigma (Σ -> ς), Go never does.
     return "".join(_lower_char(ch) for ch in text)
 
 
@@ -46,10 +54,16 @@ def _lower_char(ch: str) -> str:
 
 def go_upper(text: str) -> str:
     """Go's ``strings.ToUpper``: rune-by-rune simple upper-case mapping (length-preserving)."""
-    upped = text.upper()
-    if len(upped) == len(text):
-        return upped
-    return "".join(up if len(up := ch.upper()) == 1 else ch for ch in text)
+    if text.isascii():
+        return text.upper()
+    return "".join(_upper_char(ch) for ch in text)
+
+
+def _upper_char(ch: str) -> str:
+    up = ch.upper()
+    if len(up) == 1:
+        return up
+    return _SIMPLE_UPPER_EXCEPTIONS.get(ch, ch)
 
 
 def go_quote(text: str) -> str:
