@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 from .errors import QueryError, ValidationError
+from .extended import Limits
 from .parser import parse
 from .query import Query
 from .values import ME, ConnectionStatus, ConnectionType, Me
@@ -21,6 +22,7 @@ __all__ = [
     "ME",
     "ConnectionStatus",
     "ConnectionType",
+    "Limits",
     "Me",
     "Query",
     "QueryError",

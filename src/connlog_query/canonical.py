@@ -87,3 +87,78 @@ def to_string(query: object) -> str:
         if value is not None:
             parts.append(f"{key}:{_format(value)}")
     return " ".join(parts)
+
+
+# --- extended language -------------------------------------------------------------------------
+
+_BARE_FORBIDDEN = frozenset('(),"')
+
+
+def _bare_ok(value: str) -> bool:
+    return (
+        bool(value)
+        and not value.startswith(":")
+        and not any(ch.isspace() or ch in _BARE_FORBIDDEN for ch in value)
+    )
+
+
+def quote_extended(value: str) -> str:
+    """A double-quoted extended-mode string with ``\\"`` and ``\\\\`` escapes."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def extended_value(value: object) -> str:
+    """One filter value in extended syntax: bare when unambiguous, else quoted."""
+    from .expr import Wildcard
+
+    if isinstance(value, Wildcard):
+        return value.pattern
+    if isinstance(value, dt.datetime):
+        return format_time(value)
+    if isinstance(value, (uuid.UUID, Me)) or hasattr(value, "value"):
+        return _format(value)
+    text = str(value)
+    # A bare '*' would be a wildcard and a bare value is not unescaped: quote those too.
+    if _bare_ok(text) and "*" not in text and "\\" not in text:
+        return text
+    return quote_extended(text)
+
+
+def _extended_text(text: str) -> str:
+    plain = _bare_ok(text) and not any(ch in text for ch in ":,\\")
+    if plain and not text.startswith("-") and text not in ("AND", "OR", "NOT"):
+        return text
+    return quote_extended(text)
+
+
+def expression_to_string(node: object) -> str:
+    """Extended-syntax text of one AST node (see :mod:`connlog_query.expr`)."""
+    from .expr import And, Filter, Not, Or, RelativeTime, Text, TimeBound
+
+    if isinstance(node, Filter):
+        return f"{node.key}:" + ",".join(extended_value(v) for v in node.values)
+    if isinstance(node, TimeBound):
+        at = str(node.at) if isinstance(node.at, RelativeTime) else format_time(node.at)
+        if node.op == ">=":
+            return f"connected_after:{at}"
+        if node.op == "<=":
+            return f"connected_before:{at}"
+        return f"connected:{node.op}{at}"
+    if isinstance(node, Text):
+        return _extended_text(node.text)
+    if isinstance(node, Not):
+        inner = node.item
+        if isinstance(inner, (And, Or)):
+            return f"NOT ({expression_to_string(inner)})"
+        return "-" + expression_to_string(inner)
+    if isinstance(node, And):
+        return " ".join(
+            f"({expression_to_string(i)})" if isinstance(i, Or) else expression_to_string(i)
+            for i in node.items
+        )
+    if isinstance(node, Or):
+        return " OR ".join(
+            f"({expression_to_string(i)})" if isinstance(i, And) else expression_to_string(i)
+            for i in node.items
+        )
+    raise TypeError(f"not an expression node: {node!r}")

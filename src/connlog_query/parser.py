@@ -7,9 +7,11 @@ chains them, lower-cases the text the way Coder does, and guarantees that nothin
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from .errors import QueryError, ValidationError
+from .extended import Limits, parse_expression
 from .gocompat import go_lower
 from .query import Query
 from .syntax import split_elements
@@ -18,16 +20,30 @@ from .validate import build_query
 
 __all__ = ["Mode", "parse"]
 
-Mode = Literal["coder"]
-"""Query dialects: ``"coder"`` is exactly Coder's language."""
+Mode = Literal["coder", "extended"]
+"""Query dialects: ``"coder"`` is exactly Coder's language; ``"extended"`` adds boolean logic,
+value lists, free text, wildcards and relative times."""
 
 
-def parse(text: str, *, mode: Mode = "coder") -> Query:
+def parse(
+    text: str,
+    *,
+    mode: Mode = "coder",
+    now: dt.datetime | None = None,
+    tz: dt.tzinfo | None = None,
+    limits: Limits | None = None,
+) -> Query:
     """Parse and validate a connection-log search query as Coder's server does.
 
     Args:
         text: The search string (the ``q`` URL parameter, already URL-decoded).
-        mode: ``"coder"``: Coder's language, byte-compatible errors.
+        mode: ``"coder"``: Coder's language, byte-compatible errors. ``"extended"``: the
+            superset described in the docs (negation, OR, groups, lists, free text,
+            wildcards, dates and relative times).
+        now: The clock for relative times (extended mode): used by ``query.resolve()`` and
+            ``query.warnings``; relative times stay relative in the query itself.
+        tz: Time zone of date-only values (extended mode); UTC when not given.
+        limits: Bounds on length, nesting, terms and list sizes (extended mode).
 
     Returns:
         The validated, frozen :class:`Query`.
@@ -44,8 +60,11 @@ def parse(text: str, *, mode: Mode = "coder") -> Query:
     """
     if not isinstance(text, str):
         raise TypeError(f"query text must be str, not {type(text).__name__}")
+    _check_unicode(text)
+    if mode == "extended":
+        return _parse_extended(text, now=now, tz=tz, limits=limits)
     if mode != "coder":
-        raise ValueError(f"unknown mode {mode!r}; expected 'coder'")
+        raise ValueError(f"unknown mode {mode!r}; expected 'coder' or 'extended'")
     lowered = go_lower(text)
     try:
         elements = split_elements(lowered)
@@ -57,4 +76,42 @@ def parse(text: str, *, mode: Mode = "coder") -> Query:
     except RecursionError:
         raise QueryError(
             [ValidationError("q", "Query is too deeply nested to parse.", (0, len(text)))], text
+        ) from None
+
+
+def _parse_extended(
+    text: str, *, now: dt.datetime | None, tz: dt.tzinfo | None, limits: Limits | None
+) -> Query:
+    if now is not None and (now.tzinfo is None or now.utcoffset() is None):
+        raise ValueError("now must be timezone-aware")
+    try:
+        expression, spans = parse_expression(
+            text, limits=limits or Limits(), tz=tz or dt.timezone.utc
+        )
+    except RecursionError:
+        raise QueryError(
+            [ValidationError("q", "Query is too deeply nested to parse.", (0, len(text)))], text
+        ) from None
+    query = Query.from_expression(expression)
+    query._spans = spans
+    query._now = now
+    return query
+
+
+def _check_unicode(text: str) -> None:
+    """Reject lone surrogates: no HTTP request can carry them and no model can hold them."""
+    if text.isascii():
+        return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise QueryError(
+            [
+                ValidationError(
+                    "q",
+                    f"Query text is not valid Unicode: lone surrogate at position {exc.start}.",
+                    (exc.start, exc.end),
+                )
+            ],
+            text,
         ) from None

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr, field_validator
 
 from .canonical import expressible
+from .expr import And, Expr, Filter, TimeBound, normalize
 from .gocompat import go_lower, parse_go_uuid
 from .values import FILTER_KEYS, ME, ConnectionStatus, ConnectionType, Me
 
@@ -80,8 +81,17 @@ class Query(BaseModel):
     """Connection id."""
     status: ConnectionStatus | None = None
     """``ongoing`` (not disconnected) or ``completed`` (disconnected)."""
+    where: Expr | None = None
+    """Extended-mode conditions that Coder's syntax cannot express, AND-ed with the fields
+    above (always ``None`` for a query parsed in Coder mode)."""
 
     _spans: dict[str, tuple[int, int]] = PrivateAttr(default_factory=dict)
+    _now: dt.datetime | None = PrivateAttr(default=None)
+
+    @field_validator("where", mode="after")
+    @classmethod
+    def _where(cls, value: Any) -> Any:
+        return None if value is None else normalize(value)
 
     @field_validator("organization", mode="before")
     @classmethod
@@ -156,14 +166,89 @@ class Query(BaseModel):
     def __str__(self) -> str:
         return self.to_string()
 
-    def to_string(self) -> str:
-        """The canonical query text (Coder's key order, minimal quoting, UTC times)."""
-        from .canonical import to_string
+    def to_string(self, mode: Literal["coder", "extended"] | None = None) -> str:
+        """The canonical query text.
 
-        return to_string(self)
+        ``mode=None`` gives Coder's canonical form when the query has no ``where`` part, else
+        the extended normal form; ``"coder"`` insists on Coder's syntax (``ValueError`` if the
+        query needs more); ``"extended"`` always gives the extended normal form.
+        """
+        from .canonical import expression_to_string, to_string
+
+        if mode == "coder" or (mode is None and self.where is None):
+            if self.where is not None:
+                raise ValueError("this query needs the extended language; it has no Coder form")
+            return to_string(self)
+        expression = self.expression()
+        return "" if expression is None else expression_to_string(expression)
+
+    @classmethod
+    def from_expression(cls, expression: Any) -> Query:
+        """The query for an extended expression: its top-level conjuncts that Coder's syntax
+        can express become the typed fields, everything else goes to ``where``."""
+        expression = None if expression is None else normalize(expression)
+        if expression is None:
+            return cls()
+        conjuncts = list(expression.items) if isinstance(expression, And) else [expression]
+        fields: dict[str, Any] = {}
+        rest: list[Any] = []
+        for node in conjuncts:
+            if isinstance(node, Filter) and node.is_coder_simple and node.key not in fields:
+                value = node.values[0]
+                if not isinstance(value, str) or isinstance(value, Me) or not expressible(value):
+                    fields[node.key] = value
+                    continue
+            elif isinstance(node, TimeBound) and isinstance(node.at, dt.datetime):
+                key = "connected_after" if node.is_lower else "connected_before"
+                if key not in fields and node.at != GO_ZERO_TIME:
+                    fields[key] = node.at
+                    continue
+            rest.append(node)
+        where = None if not rest else rest[0] if len(rest) == 1 else And(items=tuple(rest))
+        return cls(**fields, where=where)
+
+    def expression(self) -> Any:
+        """The whole query as one extended expression (``None`` when it filters nothing)."""
+        nodes: list[Any] = []
+        for key, value in self.filters().items():
+            if key == "connected_after":
+                nodes.append(TimeBound(op=">=", at=value))
+            elif key == "connected_before":
+                nodes.append(TimeBound(op="<=", at=value))
+            else:
+                nodes.append(Filter(key=key, values=(value,)))
+        if self.where is not None:
+            nodes.append(self.where)
+        if not nodes:
+            return None
+        return normalize(nodes[0] if len(nodes) == 1 else And(items=tuple(nodes)))
+
+    @property
+    def is_coder(self) -> bool:
+        """True when Coder's own syntax can express the query (no ``where`` part)."""
+        return self.where is None
+
+    @property
+    def is_relative(self) -> bool:
+        """True when the query holds times relative to now (see :meth:`resolve`)."""
+        from .canonical import expression_to_string
+
+        return self.where is not None and any(
+            marker in expression_to_string(self.where) for marker in (":-", ":>-", ":<-", "now")
+        )
+
+    def resolve(self, now: dt.datetime | None = None) -> Query:
+        """The absolute query: relative times made absolute at ``now`` (default: the ``now``
+        given to :func:`~connlog_query.parse`, else the current time)."""
+        from .expr import resolve_times
+
+        if self.where is None:
+            return self
+        when = now or self._now or dt.datetime.now(dt.timezone.utc)
+        return Query.from_expression(resolve_times(self.expression(), when))
 
     def filters(self) -> dict[str, Any]:
-        """The active filters as ``{key: value}``, in Coder's key order."""
+        """The active typed filters as ``{key: value}``, in Coder's key order (``where`` aside)."""
         return {key: value for key in FILTER_KEYS if (value := getattr(self, key)) is not None}
 
     def span(self, key: str) -> tuple[int, int] | None:
@@ -173,4 +258,4 @@ class Query(BaseModel):
     @property
     def is_empty(self) -> bool:
         """True when no filter is applied (the query matches every row)."""
-        return not self.filters()
+        return not self.filters() and self.where is None

@@ -20,7 +20,7 @@ from typing import Any
 
 from .errors import QueryError, ValidationError
 
-__all__ = ["Element", "Segment", "grammar_text", "split_elements"]
+__all__ = ["Element", "Segment", "grammar_text", "load_grammar", "split_elements"]
 
 _GRAMMAR_NAME = "connlog.lark"
 
@@ -61,14 +61,19 @@ class Element:
         return ":" in self.raw
 
 
-def grammar_text() -> str:
-    """The text of ``connlog.lark``: from the installed package, else from the repository."""
-    packaged = resources.files("connlog_query").joinpath("grammar").joinpath(_GRAMMAR_NAME)
+def load_grammar(name: str) -> str:
+    """The text of grammar file ``name``: from the installed package, else from the repository."""
+    packaged = resources.files("connlog_query").joinpath("grammar").joinpath(name)
     if packaged.is_file():
         return packaged.read_text(encoding="utf-8")
     # Editable installs import from src/, where the wheel's forced copy does not exist.
-    repo_copy = Path(__file__).resolve().parents[2] / "grammar" / _GRAMMAR_NAME
+    repo_copy = Path(__file__).resolve().parents[2] / "grammar" / name
     return repo_copy.read_text(encoding="utf-8")
+
+
+def grammar_text() -> str:
+    """The text of ``connlog.lark`` (Coder mode)."""
+    return load_grammar(_GRAMMAR_NAME)
 
 
 def _segment(children: list[Any]) -> Segment:
