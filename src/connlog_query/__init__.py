@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+from .complete import Completion, complete
 from .errors import QueryError, ValidationError
 from .extended import Limits
 from .parser import parse
@@ -20,6 +21,7 @@ from .values import ME, ConnectionStatus, ConnectionType, Me
 
 __all__ = [
     "ME",
+    "Completion",
     "ConnectionStatus",
     "ConnectionType",
     "Limits",
@@ -27,6 +29,7 @@ __all__ = [
     "Query",
     "QueryError",
     "ValidationError",
+    "complete",
     "parse",
 ]
 

@@ -256,6 +256,20 @@ class Query(BaseModel):
         return self._spans.get(key)
 
     @property
+    def warnings(self) -> tuple[Any, ...]:
+        """:class:`~connlog_query.lint.QueryWarning` s for parts that can never match or
+        mislead (relative times judged at the parse-time ``now``, else the current time)."""
+        from .lint import warnings_for
+
+        return warnings_for(self, self._now)
+
+    def explain(self) -> str:
+        """One English sentence saying what the query selects."""
+        from .explain import explain
+
+        return explain(self)
+
+    @property
     def is_empty(self) -> bool:
         """True when no filter is applied (the query matches every row)."""
         return not self.filters() and self.where is None

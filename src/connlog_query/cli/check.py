@@ -15,7 +15,7 @@ from ..parser import parse
 from ..query import Query
 from ..values import ConnectionStatus, ConnectionType, Me
 
-__all__ = ["describe", "register"]
+__all__ = ["add_extended_flag", "describe", "parse_or_report", "register"]
 
 
 def register(subparsers: Any) -> None:
@@ -30,6 +30,7 @@ def register(subparsers: Any) -> None:
     check.add_argument(
         "--json", action="store_true", help="print errors as Coder's JSON 400 body instead"
     )
+    add_extended_flag(check)
     check.set_defaults(handler=_check)
 
     explain = subparsers.add_parser(
@@ -39,12 +40,28 @@ def register(subparsers: Any) -> None:
     )
     explain.add_argument("query", metavar="QUERY")
     explain.add_argument("--json", action="store_true", help="print the AST as JSON")
+    add_extended_flag(explain)
     explain.set_defaults(handler=_explain)
 
 
-def _parse_or_report(text: str, as_json: bool) -> Query | None:
+def add_extended_flag(parser: argparse.ArgumentParser) -> None:
+    """Add ``--extended`` (parse with the extended language) to a sub-command."""
+    parser.add_argument(
+        "--extended",
+        action="store_true",
+        help="use the extended language (OR, NOT, groups, lists, free text, wildcards, "
+        "relative times)",
+    )
+
+
+def parse_or_report(text: str, args: argparse.Namespace, as_json: bool = False) -> Query | None:
+    """Parse ``text`` in the mode ``args`` selects; print the errors and return None if invalid."""
+    return _parse_or_report(text, as_json, getattr(args, "extended", False))
+
+
+def _parse_or_report(text: str, as_json: bool, extended: bool = False) -> Query | None:
     try:
-        return parse(text)
+        return parse(text, mode="extended" if extended else "coder")
     except QueryError as exc:
         if as_json:
             print(json.dumps(exc.to_response(), indent=2), file=sys.stderr)
@@ -54,22 +71,27 @@ def _parse_or_report(text: str, as_json: bool) -> Query | None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    query = _parse_or_report(args.query, args.json)
+    query = _parse_or_report(args.query, args.json, args.extended)
     if query is None:
         return 2
     print(query.to_string())
+    for warning in query.warnings:
+        print(f"warning: {warning.message}", file=sys.stderr)
     return 0
 
 
 def _explain(args: argparse.Namespace) -> int:
-    query = _parse_or_report(args.query, args.json)
+    query = _parse_or_report(args.query, args.json, args.extended)
     if query is None:
         return 2
     if args.json:
         print(json.dumps(query.model_dump(mode="json", exclude_none=True), indent=2))
         return 0
+    print(query.explain())
+    if query.where is not None:
+        print(f"extended form: {query.to_string('extended')}")
     filters = query.filters()
-    if not filters:
+    if query.is_empty:
         print("(no filters: every connection log matches)")
         return 0
     width = max(len(key) for key in filters)
