@@ -165,7 +165,7 @@ def complete(
     if mode == "extended" and not negated:
         for keyword, terminal in (("AND", "_AND"), ("OR", "_OR"), ("NOT", "_NOT")):
             # With nothing typed, AND is implied by a space: offer only OR and NOT.
-            typed = keyword.startswith(word) if word else terminal != "_AND"
-            if terminal in accepted and typed:
+            fits = keyword.startswith(word) if word else terminal != "_AND"
+            if terminal in accepted and fits:
                 out.append(Completion(keyword, (start, cursor), "keyword", "boolean operator"))
     return out
