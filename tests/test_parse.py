@@ -226,3 +226,16 @@ def test_unknown_mode_and_non_string() -> None:
         parse("type:ssh", mode="lucene")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         parse(b"type:ssh")  # type: ignore[arg-type]
+
+
+def test_repeated_parses_share_one_result_and_errors_stay_fresh() -> None:
+    first = parse("type:ssh status:ongoing")
+    assert parse("type:ssh status:ongoing") is first
+    errors = []
+    for _ in range(2):
+        with pytest.raises(QueryError) as info:
+            parse("status:x")
+        errors.append(info.value)
+    assert errors[0] is not errors[1]
+    assert errors[0].errors == errors[1].errors
+    assert errors[1].text == "status:x"

@@ -8,6 +8,7 @@ chains them, lower-cases the text the way Coder does, and guarantees that nothin
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Literal
 
 from .errors import QueryError, ValidationError
@@ -60,11 +61,41 @@ def parse(
     """
     if not isinstance(text, str):
         raise TypeError(f"query text must be str, not {type(text).__name__}")
-    _check_unicode(text)
-    if mode == "extended":
-        return _parse_extended(text, now=now, tz=tz, limits=limits)
-    if mode != "coder":
+    if mode not in ("coder", "extended"):
         raise ValueError(f"unknown mode {mode!r}; expected 'coder' or 'extended'")
+    if now is not None or len(text) > _CACHE_MAX_TEXT:
+        outcome = _parse_uncached(text, mode, now, tz, limits)
+    else:
+        # Servers see the same query text again and again; the result is immutable.
+        outcome = _parse_cached(text, mode, tz, limits)
+    if isinstance(outcome, QueryError):
+        raise QueryError(outcome.errors, outcome.text, outcome.message)
+    return outcome
+
+
+_CACHE_MAX_TEXT = 4096
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_cached(
+    text: str, mode: Mode, tz: dt.tzinfo | None, limits: Limits | None
+) -> Query | QueryError:
+    return _parse_uncached(text, mode, None, tz, limits)
+
+
+def _parse_uncached(
+    text: str, mode: Mode, now: dt.datetime | None, tz: dt.tzinfo | None, limits: Limits | None
+) -> Query | QueryError:
+    try:
+        _check_unicode(text)
+        if mode == "extended":
+            return _parse_extended(text, now=now, tz=tz, limits=limits)
+        return _parse_coder(text)
+    except QueryError as exc:
+        return exc
+
+
+def _parse_coder(text: str) -> Query:
     lowered = go_lower(text)
     try:
         elements = split_elements(lowered)
