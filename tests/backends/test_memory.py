@@ -1,0 +1,230 @@
+"""The in-memory backend: Coder's semantics on models and on mappings of the same JSON shape."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+
+from connlog_query import ME, Query, QueryError, parse
+from connlog_query.backends import get_backend, memory
+from connlog_query.backends.context import CompileContext
+from connlog_query.demo import DemoData, generate
+from connlog_query.models import ConnectionLog, User
+from store_helpers import oracle, scenarios
+
+DATA = generate(seed=8, n_logs=500)
+LOGS = DATA.connection_logs
+AS_JSON = [json.loads(log.model_dump_json()) for log in LOGS]
+AS_PYTHON = [log.model_dump() for log in LOGS]
+USERS = memory.UserTable.of(DATA.users)
+ALICE = DATA.user("alice").id
+
+
+def _ids(predicate: memory.Predicate, records: Any = LOGS) -> list[uuid.UUID]:
+    return [log.id for log, record in zip(LOGS, records, strict=True) if predicate(record)]
+
+
+def _newest_first(ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    order = {log_id: i for i, log_id in enumerate(oracle(DATA, Query()))}
+    return sorted(ids, key=order.__getitem__)
+
+
+QUERIES = [
+    "",
+    "type:ssh status:ongoing",
+    "type:vscode",
+    "workspace_owner:bob",
+    "workspace_owner:carol type:workspace_app",
+    "workspace_owner:mallory",
+    "workspace_owner_email:alice@example.com",
+    "workspace_owner_email:bob@example.com",
+    "username:bob",
+    "username:me",
+    "workspace_owner:me status:completed",
+    "user_email:mallory@example.com",
+    "user_email:erin.hart@example.org",
+    "organization:sandbox",
+    "organization:research-lab type:tunnel",
+    "status:completed type:jetbrains",
+    'connected_after:"2025-07-20T00:00:00Z" connected_before:"2025-07-22T12:00:00.5Z"',
+]
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_models_and_mappings_agree_with_the_oracle(text: str) -> None:
+    query = parse(text)
+    predicate = memory.compile(
+        query,
+        context=CompileContext(user_id=ALICE),
+        users=USERS,
+        organizations=DATA.organizations,
+    )
+    expected = oracle(DATA, query, user_id=ALICE)
+    assert _newest_first(_ids(predicate)) == expected
+    assert _newest_first(_ids(predicate, AS_JSON)) == expected
+    assert _newest_first(_ids(predicate, AS_PYTHON)) == expected
+
+
+@settings(max_examples=40, deadline=None)
+@given(scenario=scenarios())
+def test_property_model_json_and_oracle_agree(
+    scenario: tuple[DemoData, Query, uuid.UUID, int, int],
+) -> None:
+    data, query, caller, _, _ = scenario
+    predicate = memory.compile(
+        query,
+        context=CompileContext(user_id=caller),
+        users=data.users,
+        organizations=data.organizations,
+    )
+    expected = set(oracle(data, query, user_id=caller))
+    logs = data.connection_logs
+    assert {log.id for log in logs if predicate(log)} == expected
+    assert {log.id for log in logs if predicate(json.loads(log.model_dump_json()))} == expected
+
+
+def test_type_modes() -> None:
+    family = memory.compile(Query(type="vscode"))
+    exact = memory.compile(Query(type="vscode"), type_mode="exact")
+    types_family = {log.type for log in LOGS if family(log)}
+    assert types_family >= {"vscode", "cursor", "windsurf", "code_server"}
+    assert {log.type for log in LOGS if exact(log)} == {"vscode"}
+    with pytest.raises(ValueError, match="type_mode"):
+        memory.compile(Query(), type_mode="loose")  # type: ignore[arg-type]
+
+
+def test_deleted_owner_namesake_needs_the_user_table() -> None:
+    deleted_bob = DATA.user("bob", deleted=True).id
+    with_table = memory.compile(Query(workspace_owner="bob"), users=USERS)
+    without = memory.compile(Query(workspace_owner="bob"))
+    deleted_rows = [log for log in LOGS if log.workspace_owner_id == deleted_bob]
+    assert deleted_rows
+    assert not any(with_table(log) for log in deleted_rows)
+    # Without the table only the embedded names are known, so the deleted namesake matches.
+    assert all(without(log) for log in deleted_rows)
+
+
+def test_fallbacks_without_tables() -> None:
+    by_name = memory.compile(Query(username="bob", organization="SANDBOX"))
+    got = {log.id for log in LOGS if by_name(log)}
+    want = {
+        log.id
+        for log in LOGS
+        if log.web_info
+        and log.web_info.user
+        and log.web_info.user.username == "bob"
+        and log.organization.name == "sandbox"
+    }
+    assert got == want
+    assert got
+    by_email = memory.compile(Query(user_email="mallory@example.com"))
+    with_table = memory.compile(Query(user_email="mallory@example.com"), users=USERS)
+    assert _ids(by_email) == _ids(with_table) != []
+    with pytest.raises(ValueError, match="workspace_owner_email"):
+        memory.compile(Query(workspace_owner_email="alice@example.com"))
+
+
+def test_unknown_user_matches_nothing_even_for_odd_records() -> None:
+    predicate = memory.compile(Query(username="nobody"), users=USERS)
+    assert not any(predicate(log) for log in LOGS)
+
+
+def test_me_needs_a_user_id() -> None:
+    with pytest.raises(QueryError) as info:
+        memory.compile(Query(username=ME), users=USERS)
+    assert [e.field for e in info.value.errors] == ["username"]
+
+
+def test_organization_not_found_is_coders_error() -> None:
+    with pytest.raises(QueryError) as info:
+        memory.compile(
+            Query(organization="acme"), context=CompileContext(organization_resolver=lambda n: None)
+        )
+    assert info.value.errors[0].detail == (
+        'Query param "organization" has invalid value: organization "acme" either does not '
+        "exist, or you are unauthorized to view it"
+    )
+    with pytest.raises(QueryError):
+        memory.compile(Query(organization="nope"), organizations=DATA.organizations)
+
+
+def test_deleted_organization_name_does_not_resolve() -> None:
+    live = DATA.organization("sandbox").id
+    predicate = memory.compile(Query(organization="sandbox"), organizations=DATA.organizations)
+    assert {log.organization.id for log in LOGS if predicate(log)} == {live}
+
+
+def test_mapping_forms_of_values() -> None:
+    record = json.loads(LOGS[0].model_dump_json())
+    record["workspace_id"] = record["workspace_id"].upper()
+    record["connect_time"] = "2025-07-01T10:00:00.123456789Z"
+    workspace = uuid.UUID(record["workspace_id"])
+    assert memory.compile(Query(workspace_id=workspace))(record)
+    after = parse('connected_after:"2025-07-01T10:00:00.123456Z"')
+    assert memory.compile(after)(record)
+    too_late = parse('connected_after:"2025-07-01T10:00:00.123457Z"')
+    assert not memory.compile(too_late)(record)
+
+
+def test_status_never_selects_web_events() -> None:
+    for status in ("ongoing", "completed"):
+        predicate = memory.compile(Query(status=status))
+        assert not any(
+            predicate(log) for log in LOGS if log.type in ("workspace_app", "port_forwarding")
+        )
+        assert any(predicate(log) for log in LOGS)
+
+
+def test_connection_id_only_for_sessions() -> None:
+    session = next(log for log in LOGS if log.ssh_info is not None)
+    assert session.ssh_info is not None
+    predicate = memory.compile(Query(connection_id=session.ssh_info.connection_id))
+    assert _ids(predicate) == [session.id]
+
+
+def test_bad_records_raise_type_error() -> None:
+    predicate = memory.compile(Query(type="ssh"))
+    with pytest.raises(TypeError, match="ConnectionLog"):
+        predicate(42)
+    assert memory.compile(Query())(42) is True  # nothing to check: every record passes
+
+
+def test_user_table_inputs() -> None:
+    alice = DATA.user("alice")
+    as_model = User(id=alice.id, username="Alice", email=alice.email, created_at=alice.created_at)
+    as_dict = {"id": str(alice.id), "username": "ALICE", "email": alice.email}
+    for users in ([as_model], {alice.id: as_dict}, memory.UserTable.of([as_dict])):
+        table = memory.UserTable.of(users)
+        assert table.live_by_username["alice"] == frozenset({alice.id})
+    deleted = memory.UserTable.of([{**as_dict, "deleted": True}])
+    assert "alice" not in deleted.live_by_username
+    assert deleted.all_by_email[alice.email] == frozenset({alice.id})
+
+
+def test_registered_as_a_backend() -> None:
+    assert get_backend("memory") is memory
+    predicate = get_backend("memory").compile(Query(type="tunnel"))
+    assert {log.type for log in LOGS if predicate(log)} == {"tunnel"}
+
+
+def test_plain_objects_work_like_models() -> None:
+    class Row:
+        def __init__(self, log: ConnectionLog) -> None:
+            self.__dict__.update(dict(log))
+
+    predicate = memory.compile(parse("type:ssh status:completed"), users=USERS)
+    assert [log.id for log in LOGS if predicate(Row(log))] == _ids(predicate)
+
+
+def test_extended_queries_are_refused() -> None:
+    from connlog_query.backends.context import UnsupportedQueryError
+
+    query = parse("type:ssh -username:bob", mode="extended")
+    assert query.where is not None
+    with pytest.raises(UnsupportedQueryError) as info:
+        memory.compile(query, users=USERS)
+    assert info.value.errors[0].field == "where"
