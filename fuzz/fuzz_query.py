@@ -50,8 +50,7 @@ def _values(node: object) -> list[str]:
 def check(text: str) -> None:
     """Run every property on ``text``; raise AssertionError (or the escaping error) if one fails."""
     from connlog_query import QueryError, parse
-    from connlog_query.backends import CompileContext
-    from connlog_query.backends import sql
+    from connlog_query.backends import CompileContext, sql
 
     context = CompileContext(user_id=_USER, organization_resolver=lambda name: uuid.UUID(int=9))
     for mode in ("coder", "extended"):
@@ -86,7 +85,7 @@ def main() -> None:
     import atheris
 
     with atheris.instrument_imports():
-        import connlog_query  # noqa: F401
+        import connlog_query
         import connlog_query.backends.sql  # noqa: F401
     atheris.Setup(sys.argv, _test_one_input)
     atheris.Fuzz()

@@ -9,7 +9,8 @@ import pytest
 
 FUZZ = Path(__file__).resolve().parents[1] / "fuzz"
 _spec = importlib.util.spec_from_file_location("fuzz_query", FUZZ / "fuzz_query.py")
-assert _spec is not None and _spec.loader is not None
+assert _spec is not None
+assert _spec.loader is not None
 fuzz_query = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(fuzz_query)
 
