@@ -124,10 +124,7 @@ def _coder_shaped(body: Any) -> bool:
     allowed = {"message", "detail", "validations"}
     if set(body) - allowed:
         return False
-    for item in body.get("validations", []):
-        if set(item) != {"field", "detail"}:
-            return False
-    return True
+    return all(set(item) == {"field", "detail"} for item in body.get("validations", []))
 
 
 def _targets(rounds: int) -> list[str]:
