@@ -1,17 +1,22 @@
 """SQL backend on PostgreSQL with 1,000,000 rows: compiled queries vs hand-written and static SQL.
 
-For ~12 representative queries it times ``select_logs`` + ``count_logs`` (list page and capped
-count, as Coder's endpoint runs them) against, in the same process and on the same data:
+For twelve representative Coder-mode queries and six extended ones (a wildcard, an OR of two
+keys, two negations, free text, a relative time range) it times ``select_logs`` +
+``count_logs`` (list page and capped count, as Coder's endpoint runs them) against, in the same
+process and on the same data:
 
 * **hand**: the same statement written by hand for just that filter (Coder's own predicate
   forms, e.g. ``workspace_owner_id = (SELECT id FROM users ...)``);
 * **static**: one statement in Coder's sqlc style, where every filter is present as
-  ``CASE WHEN <param unset> THEN true ELSE <predicate> END`` and unset ones get empty values.
+  ``CASE WHEN <param unset> THEN true ELSE <predicate> END`` and unset ones get empty values
+  (Coder-mode queries only: Coder's statement cannot express the extended ones).
 
 All three bind LIMIT/OFFSET as parameters, as Coder's sqlc query does, and run on a default
 psycopg connection (statements are prepared server-side after five executions, so PostgreSQL may
-switch to a generic plan, exactly as it may for Coder). It prints the median milliseconds and the ratios ``ours/hand`` (target <= 1.1) and
-``ours/static``, then the indexes each compiled plan uses (from ``EXPLAIN``).
+switch to a generic plan, exactly as it may for Coder). It prints the median milliseconds and
+the ratios ``ours/hand`` (target <= 1.1) and ``ours/static``, then the indexes each compiled
+plan uses (from ``EXPLAIN``), then the compile time of each query relative to the Coder-mode
+``owner+type+completed`` query. Relative times resolve against a fixed clock inside the data.
 
 Data: a dedicated schema (default ``connlog_bench``), generated server-side with
 ``generate_series`` on first run and reused afterwards. Run::
@@ -37,7 +42,8 @@ from typing import Any
 
 import psycopg
 
-from connlog_query import ME, Query
+from _timing import per_call_us
+from connlog_query import ME, Query, parse
 from connlog_query.apps import matching_types
 from connlog_query.backends import ddl
 from connlog_query.backends.context import CompileContext
@@ -223,6 +229,70 @@ class Case:
     query: Query
     hand_where: str
     hand_params: tuple[Any, ...]
+    static: bool = True  # Coder's static statement can express it
+
+
+def clock(rows: int) -> dt.datetime:
+    """The injected "now" of the relative-time case: inside the generated data."""
+    return START + (rows * 3 // 5) * STEP
+
+
+def extended_cases(s: Schema, rows: int) -> list[Case]:
+    """Extended queries with hand-written SQL a developer would write for the same meaning."""
+    u = s.users
+    owner = f"(SELECT id FROM {u} WHERE lower(username) = %s AND NOT deleted)"
+    now = clock(rows)
+    ssh_vscode = ["ssh", "zed", *matching_types(Query(type="vscode").type)]  # type: ignore[arg-type]
+
+    def ext(text: str) -> Query:
+        return parse(text, mode="extended")
+
+    return [
+        Case(
+            "wildcard owner",
+            ext("workspace_owner:user4*"),
+            f"cl.workspace_owner_id IN (SELECT id FROM {u} WHERE lower(username) LIKE %s "
+            "AND NOT deleted)",
+            ("user4%",),
+            static=False,
+        ),
+        Case(
+            "owner OR username",
+            ext("workspace_owner:user42 OR username:user7"),
+            f"(cl.workspace_owner_id = {owner} OR cl.user_id = {owner})",
+            ("user42", "user7"),
+            static=False,
+        ),
+        Case(
+            "owner -type",
+            ext("workspace_owner:user42 -type:ssh,vscode"),
+            f"cl.workspace_owner_id = {owner} AND cl.type <> ALL(%s)",
+            ("user42", ssh_vscode),
+            static=False,
+        ),
+        Case(
+            "-username",
+            ext("-username:user7"),
+            f"cl.user_id IS DISTINCT FROM {owner}",
+            ("user7",),
+            static=False,
+        ),
+        Case(
+            "free text",
+            ext("user42"),
+            f"(cl.workspace_name ILIKE %s OR cl.agent_name ILIKE %s OR cl.workspace_owner_id IN "
+            f"(SELECT id FROM {u} WHERE username ILIKE %s))",
+            ("%user42%", "%user42%", "%user42%"),
+            static=False,
+        ),
+        Case(
+            "relative range",
+            ext("connected:-6h..now"),
+            "cl.connect_time >= %s AND cl.connect_time <= %s",
+            (now - dt.timedelta(hours=6), now),
+            static=False,
+        ),
+    ]
 
 
 def cases(s: Schema, caller: uuid.UUID, rows: int, workspace: uuid.UUID) -> list[Case]:
@@ -343,18 +413,19 @@ def main(argv: list[str] | None = None) -> int:
     with psycopg.connect(args.dsn, autocommit=True) as conn:
         schema = ensure_data(conn, args.schema, args.rows, args.drop)
         caller = md5_uuid("user", 42)
-        context = CompileContext(user_id=caller)
+        context = CompileContext(user_id=caller, now=clock(args.rows))
         org_ids = {f"org{i}": md5_uuid("org", i) for i in range(ORGS)}
         header = f"{'query':<22}{'rows':>6}{'ours ms':>9}{'hand ms':>9}{'static ms':>10}"
         print(f"\n{header}{'ours/hand':>11}{'ours/static':>12}")
         plans = []
-        ratios_hand, ratios_static = [], []
+        ratios_hand, ratios_static, ratios_extended = [], [], []
         row = conn.execute(
             f"SELECT workspace_id FROM {schema.connection_logs} WHERE id = %s",
             (md5_uuid("log", args.rows // 3),),
         ).fetchone()
         assert row is not None
-        for case in cases(schema, caller, args.rows, row[0]):
+        all_cases = cases(schema, caller, args.rows, row[0]) + extended_cases(schema, args.rows)
+        for case in all_cases:
             ours = [
                 (f.sql, f.params)
                 for f in (
@@ -363,36 +434,62 @@ def main(argv: list[str] | None = None) -> int:
                 )
             ]
             hand = hand_statements(schema, case.hand_where, case.hand_params)
-            static = static_statements(schema, static_params(case.query, caller, org_ids))
-            results = [run(conn, s) for s in (ours, hand, static)]
+            variants = [ours, hand]
+            if case.static:
+                variants.append(
+                    static_statements(schema, static_params(case.query, caller, org_ids))
+                )
+            results = [run(conn, s) for s in variants]
             ids = [[r[0] for r in res[0]] for res in results]
             counts = [res[1][0][0] for res in results]
             if len({tuple(i) for i in ids}) != 1 or len(set(counts)) != 1:
                 print(f"MISMATCH in {case.name}: counts {counts}", file=sys.stderr)
                 return 1
-            t_ours, t_hand, t_static = medians_ms(
-                [
-                    lambda ours=ours: run(conn, ours),
-                    lambda hand=hand: run(conn, hand),
-                    lambda static=static: run(conn, static),
-                ],
+            timings = medians_ms(
+                [lambda statements=statements: run(conn, statements) for statements in variants],
                 args.repeat,
             )
-            ratios_hand.append(t_ours / t_hand)
-            ratios_static.append(t_ours / t_static)
-            print(
-                f"{case.name:<22}{counts[0]:>6}{t_ours:>9.2f}{t_hand:>9.2f}{t_static:>10.2f}"
-                f"{t_ours / t_hand:>11.2f}{t_ours / t_static:>12.3f}"
-            )
-            plans.append((case.name, plan_summary(conn, *ours[0]), plan_summary(conn, *static[0])))
+            t_ours, t_hand = timings[0], timings[1]
+            ratios = ratios_hand if case.static else ratios_extended
+            ratios.append(t_ours / t_hand)
+            line = f"{case.name:<22}{counts[0]:>6}{t_ours:>9.2f}{t_hand:>9.2f}"
+            if case.static:
+                ratios_static.append(t_ours / timings[2])
+                line += f"{timings[2]:>10.2f}{t_ours / t_hand:>11.2f}{t_ours / timings[2]:>12.3f}"
+                plans.append(
+                    (case.name, plan_summary(conn, *ours[0]), plan_summary(conn, *variants[2][0]))
+                )
+            else:
+                line += f"{'-':>10}{t_ours / t_hand:>11.2f}{'-':>12}"
+                plans.append(
+                    (case.name, plan_summary(conn, *ours[0]), plan_summary(conn, *hand[0]))
+                )
+            print(line)
         gm = statistics.geometric_mean
         print(
-            f"\ngeometric mean ours/hand {gm(ratios_hand):.2f}, ours/static {gm(ratios_static):.3f}"
+            f"\ngeometric mean ours/hand {gm(ratios_hand):.2f} (Coder-mode), "
+            f"{gm(ratios_extended):.2f} (extended); ours/static {gm(ratios_static):.3f}"
         )
-        print("\nindexes used by the list query (ours | static):")
+        print("\nindexes used by the list query (ours | static, or hand for extended queries):")
         for name, mine, theirs in plans:
             print(f"  {name:<22}{mine}  |  {theirs}")
+        print_compile_times(all_cases, context, schema)
     return 0
+
+
+def print_compile_times(all_cases: list[Case], context: CompileContext, schema: Schema) -> None:
+    """Compile time of each query (select + count), relative to a three-filter Coder query."""
+
+    def compile_both(query: Query) -> None:
+        select_logs(query, "postgresql", context=context, schema=schema)
+        count_logs(query, "postgresql", context=context, schema=schema)
+
+    base = next(c for c in all_cases if c.name == "owner+type+completed")
+    base_us, _ = per_call_us(lambda: compile_both(base.query), number=300)
+    print(f"\ncompile select + count, µs (ratio to {base.name!r} = {base_us:.0f} µs):")
+    for case in all_cases:
+        us, spread = per_call_us(lambda case=case: compile_both(case.query), number=300)
+        print(f"  {case.name:<22}{us:>8.0f} ±{spread:<5.0f}{us / base_us:>6.2f}")
 
 
 if __name__ == "__main__":

@@ -321,3 +321,153 @@ def test_sql_text_never_depends_on_a_value(field: str, value: str, dialect: str)
         return
     assert frag.sql == benign.sql
     assert get_dialect(dialect).to_db(kind, stored) in frag.params
+
+
+# --- extended queries -------------------------------------------------------------------------
+
+NOW = dt.datetime(2025, 7, 2, 12, 0, tzinfo=dt.timezone.utc)
+XCTX = CompileContext(user_id=CALLER, now=NOW)
+
+
+def ext(text: str) -> Query:
+    from connlog_query import parse
+
+    return parse(text, mode="extended")
+
+
+# name, query text, template (PostgreSQL spelling; only quotes and placeholders differ), params
+EXTENDED_GOLDEN: list[tuple[str, str, str, Any]] = [
+    (
+        "type_list_is_one_in",
+        "type:ssh,tunnel",
+        f'{L}."type" IN (%s, %s, %s)',
+        ("ssh", "zed", "tunnel"),
+    ),
+    (
+        "uuid_list",
+        f"workspace_id:{W},{CALLER}",
+        f'{L}."workspace_id" IN (%s, %s)',
+        lambda d: (uuid_param(d, CALLER), uuid_param(d, W)),
+    ),
+    (
+        "both_states_are_every_session",
+        "status:ongoing,completed",
+        f'{L}."type" NOT IN (%s, %s, %s)',
+        WEB,
+    ),
+    (
+        "not_of_a_not_null_column",
+        "-type:tunnel",
+        f'NOT ({L}."type" = %s)',
+        ("tunnel",),
+    ),
+    (
+        "not_of_a_lookup_is_not_true",
+        "-username:bob",
+        f'({L}."user_id" {USERS_LIVE_NAME}) IS NOT TRUE',
+        ("bob",),
+    ),
+    (
+        "top_level_or_is_grouped",
+        "type:tunnel OR username:me",
+        f'({L}."type" = %s OR {L}."user_id" = %s)',
+        lambda d: ("tunnel", uuid_param(d, CALLER)),
+    ),
+    (
+        "or_inside_and_is_grouped_and_inside_or",
+        "(type:tunnel OR status:ongoing) workspace_id:" + str(W),
+        f'({L}."type" = %s OR ({L}."disconnect_time" IS NULL AND {L}."type" NOT IN (%s, %s, %s)))'
+        f' AND {L}."workspace_id" = %s',
+        lambda d: ("tunnel", *WEB, uuid_param(d, W)),
+    ),
+    (
+        "relative_bound",
+        "connected:>=-24h",
+        f'{L}."connect_time" >= %s',
+        lambda d: (time_param(d, NOW - dt.timedelta(hours=24)),),
+    ),
+    (
+        "names_and_me_in_one_list",
+        "workspace_owner:me,bob",
+        f'({L}."workspace_owner_id" {USERS_LIVE_NAME} OR {L}."workspace_owner_id" = %s)',
+        lambda d: ("bob", uuid_param(d, CALLER)),
+    ),
+    (
+        "email_list_is_one_in",
+        "user_email:a@b,c@d",
+        f'{L}."user_id" IN (SELECT "users"."id" FROM "users" WHERE "users"."email" IN (%s, %s))',
+        ("a@b", "c@d"),
+    ),
+]
+
+
+@pytest.mark.parametrize("dialect", sorted(DIALECTS))
+@pytest.mark.parametrize(
+    ("name", "text", "template", "params"), EXTENDED_GOLDEN, ids=[g[0] for g in EXTENDED_GOLDEN]
+)
+def test_extended_golden(name: str, text: str, template: str, params: Any, dialect: str) -> None:
+    frag = compile(ext(text), dialect, context=XCTX)
+    expected = params(dialect) if callable(params) else tuple(params)
+    assert (frag.sql, frag.params) == (render(template, dialect), expected)
+
+
+WILDCARD_SQL = {
+    "postgresql": ('"users"."email" LIKE %s ESCAPE \'!\'', "!%!_!!%"),
+    "sqlite": ('"users"."email" GLOB ?', "%_!*"),
+    "mysql": ("`users`.`email` LIKE BINARY %s ESCAPE '!'", "!%!_!!%"),
+}
+
+
+@pytest.mark.parametrize("dialect", sorted(DIALECTS))
+def test_wildcard_spelling_per_dialect(dialect: str) -> None:
+    frag = compile(ext("user_email:%_!*"), dialect)
+    match, pattern = WILDCARD_SQL[dialect]
+    q = get_dialect(dialect).quote_char
+    users = f"{q}users{q}"
+    assert frag.sql == (
+        f"{q}connection_logs{q}.{q}user_id{q} IN (SELECT {users}.{q}id{q} FROM {users} "
+        f"WHERE {match})"
+    )
+    assert frag.params == (pattern,)
+    glob = compile(ext("user_email:[?*"), "sqlite")
+    assert glob.params == ("[[][?]*",)
+
+
+def _nul_name() -> Any:
+    from connlog_query.expr import Filter
+
+    return Filter(key="username", values=("a\x00b",))
+
+
+def _unstorable_cases() -> list[tuple[str, Any, str, tuple[Any, ...]]]:
+    from connlog_query.expr import And, Filter, Not, Or, Text, Wildcard
+
+    tunnel = Filter(key="type", values=("tunnel",))
+    return [
+        ("negated", Not(item=_nul_name()), "1 = 1", ()),
+        (
+            "or_keeps_the_rest",
+            Or(items=(_nul_name(), tunnel)),
+            '"connection_logs"."type" = ?',
+            ("tunnel",),
+        ),
+        (
+            "list_keeps_the_rest",
+            Filter(key="username", values=("a\x00b", "bob")),
+            f'"connection_logs"."user_id" {USERS_LIVE_NAME}'.replace("%s", "?"),
+            ("bob",),
+        ),
+        ("not_of_and", Not(item=And(items=(tunnel, _nul_name()))), "1 = 1", ()),
+        ("text", Text(text="x\x00"), "1 = 0", ()),
+        ("wildcard", Filter(key="user_email", values=(Wildcard(pattern="*\x00"),)), "1 = 0", ()),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "where", "sql", "params"), _unstorable_cases(), ids=[c[0] for c in _unstorable_cases()]
+)
+def test_unstorable_values_fold_to_constants(
+    name: str, where: Any, sql: str, params: tuple[Any, ...]
+) -> None:
+    frag = compile(Query(where=where), "sqlite")
+    assert (frag.sql, frag.params) == (sql, params)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -96,19 +97,23 @@ def _suffix() -> str:
     return uuid.uuid4().hex[:10]
 
 
-@pytest.fixture(scope="module")
-def sqlite_db() -> Iterator[Db]:
+@contextmanager
+def sqlite_database() -> Iterator[Db]:
+    """An in-memory SQLite database holding the dataset (shared with a SQLAlchemy engine)."""
     conn = sqlite3.connect(":memory:", check_same_thread=False)
     engine = sa.create_engine("sqlite://", creator=lambda: conn, poolclass=StaticPool)
     db = Db("sqlite", conn, Schema(), engine)
-    _fill(db)
-    yield db
-    engine.dispose()
-    conn.close()
+    try:
+        _fill(db)
+        yield db
+    finally:
+        engine.dispose()
+        conn.close()
 
 
-@pytest.fixture(scope="module")
-def postgresql_db(pg_dsn: str) -> Iterator[Db]:
+@contextmanager
+def postgresql_database(pg_dsn: str) -> Iterator[Db]:
+    """The dataset in a PostgreSQL schema of its own, dropped afterwards."""
     import psycopg
 
     ns = f"clq_sql_{_suffix()}"
@@ -126,8 +131,9 @@ def postgresql_db(pg_dsn: str) -> Iterator[Db]:
         conn.close()
 
 
-@pytest.fixture(scope="module")
-def mysql_db(mysql_dsn: str) -> Iterator[Db]:
+@contextmanager
+def mysql_database(mysql_dsn: str) -> Iterator[Db]:
+    """The dataset in MariaDB tables behind a unique prefix, dropped afterwards."""
     import pymysql
 
     parts = urlsplit(mysql_dsn)
@@ -159,6 +165,24 @@ def mysql_db(mysql_dsn: str) -> Iterator[Db]:
         for sql in ddl.drop_schema("mysql", schema):
             db.execute(sql)
         conn.close()
+
+
+@pytest.fixture(scope="module")
+def sqlite_db() -> Iterator[Db]:
+    with sqlite_database() as db:
+        yield db
+
+
+@pytest.fixture(scope="module")
+def postgresql_db(pg_dsn: str) -> Iterator[Db]:
+    with postgresql_database(pg_dsn) as db:
+        yield db
+
+
+@pytest.fixture(scope="module")
+def mysql_db(mysql_dsn: str) -> Iterator[Db]:
+    with mysql_database(mysql_dsn) as db:
+        yield db
 
 
 DATABASES = ["sqlite", "postgresql", "mysql"]
@@ -397,15 +421,3 @@ def test_duplicate_live_users_pick_the_smallest_id(db: Db) -> None:
     finally:
         for sql in ddl.drop_schema(db.dialect, schema):
             twin.execute(sql)
-
-
-def test_extended_conditions_are_refused_not_dropped(db: Db) -> None:
-    from connlog_query import parse
-    from connlog_query.backends.context import UnsupportedQueryError
-
-    query = parse("-type:ssh", mode="extended")
-    with pytest.raises(UnsupportedQueryError) as info:
-        select_logs(query, db.dialect, schema=db.schema)
-    assert info.value.errors[0].field == "where"
-    with pytest.raises(UnsupportedQueryError):
-        run_sqlalchemy(db, query, ME_CONTEXT, db.schema)

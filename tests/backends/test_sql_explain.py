@@ -121,3 +121,47 @@ def test_generated_rows_are_found(pg: tuple[Any, Schema]) -> None:
     conn, schema = pg
     frag = count_logs(Query(workspace_id=md5_uuid("ws", 17)), "postgresql", schema=schema)
     assert conn.execute(frag.sql, frag.params).fetchone()[0] == 11
+
+
+def _ext(text: str) -> Query:
+    from connlog_query import parse
+
+    return parse(text, mode="extended")
+
+
+@pytest.mark.parametrize(
+    ("text", "index"),
+    [
+        ("workspace_owner:user7*", "idx_connection_logs_workspace_owner_id"),
+        ("workspace_owner:user7 -type:ssh", "idx_connection_logs_workspace_owner_id"),
+        ("workspace_owner:user7,user8", "idx_connection_logs_workspace_owner_id"),
+        (
+            f"workspace_id:{md5_uuid('ws', 17)},{md5_uuid('ws', 18)}",
+            "idx_connection_logs_workspace_id",
+        ),
+        ("connected:-1h..now", "idx_connection_logs_connect_time_desc"),
+        ("NOT connected:<=-1h", "idx_connection_logs_connect_time_desc"),
+        ("dev", "idx_connection_logs_connect_time_desc"),
+    ],
+    ids=[
+        "wildcard",
+        "owner_not_type",
+        "owner_list",
+        "workspace_list",
+        "relative",
+        "not_time",
+        "text",
+    ],
+)
+def test_extended_plans_use_indexes(pg: tuple[Any, Schema], text: str, index: str) -> None:
+    import datetime as dt
+
+    from connlog_query.backends.context import CompileContext
+
+    conn, schema = pg
+    # Inside the generated rows (7 s apart from 2025-01-01), so the time window is narrow.
+    now = dt.datetime(2025, 1, 2, tzinfo=dt.timezone.utc)
+    frag = select_logs(_ext(text), "postgresql", schema=schema, context=CompileContext(now=now))
+    text_plan = plan(conn, frag.sql, frag.params)
+    assert index in text_plan, text_plan
+    assert "Seq Scan on connection_logs" not in text_plan, text_plan

@@ -140,3 +140,37 @@ def test_uuid_type_accepts_strings() -> None:
     bind = CoderUuid().process_bind_param(str(value).upper(), sqlite.dialect())
     assert bind == str(value)
     assert CoderUuid().process_bind_param(value, postgresql.dialect()) == value
+
+
+def test_statement_cache_keeps_wildcard_and_text_values_apart(engine: sa.engine.Engine) -> None:
+    """Queries that differ only in a pattern or a text share SQLAlchemy's compiled-statement
+    cache entry; the values must still be bound per execution (dialect-converted)."""
+    from connlog_query import parse
+
+    t = backend.tables(sa.MetaData())
+    logs = t.connection_logs
+
+    def ids(text: str) -> set[uuid.UUID]:
+        expr = backend.compile(parse(text, mode="extended"), tables=t)
+        with engine.connect() as conn:
+            return set(conn.execute(sa.select(logs.c.id).where(expr)).scalars())
+
+    by_pattern = {p: ids(f"user_email:{p}") for p in ("*@example.com", "carol*", "x*", "*[*")}
+    assert by_pattern["*@example.com"] == {lid(n) for n in (7, 12, 14, 19, 20, 24, 25)}
+    assert by_pattern["carol*"] == {lid(20)}
+    assert by_pattern["x*"] == by_pattern["*[*"] == set()
+    assert ids("bob_") == {lid(n) for n in (4, 5, 16, 19)}
+    assert ids("carol's") == {lid(n) for n in (13, 14, 20)}
+    assert ids("-dev -main") == {lid(6), lid(26)}
+
+
+def test_relative_times_use_the_context_clock(engine: sa.engine.Engine) -> None:
+    from connlog_query import parse
+
+    t = backend.tables(sa.MetaData())
+    query = parse("connected:-1h..now", mode="extended")
+    at = LOGS[0]["connect_time"] + dt.timedelta(hours=1)  # rows 1 (start) and 2
+    expr = backend.compile(query, tables=t, context=CompileContext(now=at))
+    with engine.connect() as conn:
+        got = set(conn.execute(sa.select(t.connection_logs.c.id).where(expr)).scalars())
+    assert got == {lid(1), lid(2)}

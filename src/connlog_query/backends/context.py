@@ -1,22 +1,28 @@
-"""What a backend needs to know about the caller: who ``me`` is and how organization names resolve.
+"""What a backend needs to know about the caller: who ``me`` is, how organization names resolve,
+and what time it is.
 
 Coder resolves two things outside the query text: ``me`` becomes the authenticated caller's user
 id, and an ``organization`` given by name is looked up (through the authorization layer) among
-non-deleted organizations. :class:`CompileContext` carries both; :func:`resolve` and
-:func:`resolve_async` apply them to a :class:`~connlog_query.query.Query` and raise Coder's exact
+non-deleted organizations. Extended queries add a third: relative times (``-24h``, ``now``) are
+made absolute against a clock. :class:`CompileContext` carries all three; :func:`resolve` and
+:func:`resolve_async` apply the first two to a :class:`~connlog_query.query.Query` (its typed
+fields and every filter of its ``where`` part) and raise Coder's exact
 :class:`~connlog_query.errors.QueryError` when they cannot.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import QueryError, ValidationError
+from ..expr import And, Filter, Not, Or, normalize
 from ..gocompat import go_quote
 from ..query import Query
-from ..values import ME
+from ..values import ME, Me
 
 __all__ = [
     "DEFAULT_CONTEXT",
@@ -24,6 +30,7 @@ __all__ = [
     "CompileContext",
     "OrganizationResolver",
     "UnsupportedQueryError",
+    "organization_names",
     "organization_not_found",
     "reject_extended",
     "resolve",
@@ -48,10 +55,23 @@ class CompileContext:
         organization_resolver: Looks up an organization name. Without one, the SQL backends
             compile a name into a sub-query on the organizations table (an unknown name then
             matches no rows instead of raising Coder's error).
+        now: The clock for relative times in extended queries (``connected:>=-24h``): an
+            aware datetime, or ``None`` for the current UTC time when the query is compiled.
     """
 
     user_id: uuid.UUID | None = None
     organization_resolver: OrganizationResolver | None = None
+    now: dt.datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.now is not None and (self.now.tzinfo is None or self.now.utcoffset() is None):
+            raise ValueError("CompileContext.now must be timezone-aware (e.g. tzinfo=UTC)")
+
+    def current_time(self) -> dt.datetime:
+        """The instant relative times resolve against: ``now`` in UTC, else the current time."""
+        if self.now is not None:
+            return self.now.astimezone(dt.timezone.utc)
+        return dt.datetime.now(dt.timezone.utc)
 
 
 DEFAULT_CONTEXT = CompileContext()
@@ -85,6 +105,23 @@ def organization_not_found(query: Query, name: str) -> QueryError:
     return QueryError([ValidationError("organization", detail, span=query.span("organization"))])
 
 
+def _filters(node: Any) -> Iterator[Filter]:
+    """Every :class:`Filter` in an expression, depth first, left to right."""
+    if isinstance(node, Filter):
+        yield node
+    elif isinstance(node, Not):
+        yield from _filters(node.item)
+    elif isinstance(node, (And, Or)):
+        for item in node.items:
+            yield from _filters(item)
+
+
+def _uses_me(query: Query, key: str) -> bool:
+    if getattr(query, key) is ME:
+        return True
+    return any(f.key == key and any(v is ME for v in f.values) for f in _filters(query.where))
+
+
 def _check_me(query: Query, context: CompileContext) -> None:
     if context.user_id is not None:
         return
@@ -97,38 +134,77 @@ def _check_me(query: Query, context: CompileContext) -> None:
             hint="pass CompileContext(user_id=...) or use a username",
         )
         for key in ("workspace_owner", "username")
-        if getattr(query, key) is ME
+        if _uses_me(query, key)
     ]
     if errors:
         raise QueryError(errors)
 
 
-def _with_organization(query: Query, org_id: uuid.UUID) -> Query:
-    resolved = query.model_copy(update={"organization": org_id})
-    # model_copy keeps private attributes, so spans survive; keep that explicit for clarity.
+def _is_name(value: object) -> bool:
+    return isinstance(value, str) and not isinstance(value, Me)
+
+
+def organization_names(query: Query) -> list[str]:
+    """Every organization name (not UUID) in ``query``: its typed field first, then each value
+    of each ``organization`` filter in its ``where`` part, without repeats."""
+    names: dict[str, None] = {}
+    if _is_name(query.organization):
+        names[str(query.organization)] = None
+    for node in _filters(query.where):
+        if node.key == "organization":
+            names.update((str(v), None) for v in node.values if _is_name(v))
+    return list(names)
+
+
+def _map_organizations(node: Any, ids: Mapping[str, uuid.UUID]) -> Any:
+    if isinstance(node, Filter):
+        if node.key != "organization":
+            return node
+        values = tuple(ids.get(str(v), v) if _is_name(v) else v for v in node.values)
+        return Filter(key="organization", values=values)
+    if isinstance(node, Not):
+        return Not(item=_map_organizations(node.item, ids))
+    if isinstance(node, (And, Or)):
+        return type(node)(items=tuple(_map_organizations(i, ids) for i in node.items))
+    return node
+
+
+def _with_organizations(query: Query, ids: Mapping[str, uuid.UUID]) -> Query:
+    update: dict[str, Any] = {}
+    if _is_name(query.organization):
+        update["organization"] = ids[str(query.organization)]
+    if query.where is not None:
+        update["where"] = normalize(_map_organizations(query.where, ids))
+    resolved = query.model_copy(update=update)
+    # model_copy keeps private attributes (spans, the parse-time clock); keep that explicit.
     resolved._spans = dict(query._spans)
     return resolved
 
 
 def resolve(query: Query, context: CompileContext) -> Query:
-    """Apply ``context`` to ``query``: resolve an organization name and check ``me``.
+    """Apply ``context`` to ``query``: resolve organization names and check ``me``.
 
-    Returns a query whose ``organization`` is a UUID when ``context`` has a resolver (a name is
-    left as it is when it has none). ``me`` stays in the query; backends read
-    ``context.user_id`` for it.
+    Every organization name in the query (the typed field and each value of each
+    ``organization`` filter in ``where``, negated or not) is looked up once. Returns a query
+    whose organizations are UUIDs when ``context`` has a resolver (names are left as they are
+    when it has none). ``me`` stays in the query; backends read ``context.user_id`` for it.
 
     Raises:
-        QueryError: the organization name does not resolve (Coder's exact text), or ``me`` is
-            used without ``context.user_id``.
+        QueryError: an organization name does not resolve (Coder's exact text, for the first
+            such name), or ``me`` is used anywhere without ``context.user_id``.
     """
     _check_me(query, context)
-    name = query.organization
-    if not isinstance(name, str) or context.organization_resolver is None:
+    resolver = context.organization_resolver
+    names = organization_names(query)
+    if not names or resolver is None:
         return query
-    org_id = context.organization_resolver(name)
-    if org_id is None:
-        raise organization_not_found(query, name)
-    return _with_organization(query, org_id)
+    ids: dict[str, uuid.UUID] = {}
+    for name in names:
+        org_id = resolver(name)
+        if org_id is None:
+            raise organization_not_found(query, name)
+        ids[name] = org_id
+    return _with_organizations(query, ids)
 
 
 async def resolve_async(
@@ -138,16 +214,16 @@ async def resolve_async(
 ) -> Query:
     """:func:`resolve` with an ``async`` organization resolver.
 
-    ``resolver`` wins over ``context.organization_resolver``; without either, a name is left
+    ``resolver`` wins over ``context.organization_resolver``; without either, names are left
     unresolved as in :func:`resolve`.
     """
     if resolver is None:
         return resolve(query, context)
     _check_me(query, context)
-    name = query.organization
-    if not isinstance(name, str):
-        return query
-    org_id = await resolver(name)
-    if org_id is None:
-        raise organization_not_found(query, name)
-    return _with_organization(query, org_id)
+    ids: dict[str, uuid.UUID] = {}
+    for name in organization_names(query):
+        org_id = await resolver(name)
+        if org_id is None:
+            raise organization_not_found(query, name)
+        ids[name] = org_id
+    return _with_organizations(query, ids) if ids else query

@@ -2,10 +2,11 @@
 
 :func:`tables` describes Coder's three tables as :class:`sqlalchemy.Table` objects whose column
 types store values exactly like :mod:`connlog_query.backends.ddl` (so both backends read the same
-database), and :func:`compile` turns a :class:`~connlog_query.query.Query` into an expression for
-``select(...).where(...)``. The meaning of every filter is that of the SQL backend
-(:func:`connlog_query.backends.sql.compile`), written with SQLAlchemy constructs, so it renders
-on any SQLAlchemy dialect.
+database), and :func:`compile` turns a :class:`~connlog_query.query.Query` (Coder-mode or
+extended) into an expression for ``select(...).where(...)``. The meaning of every node is that
+of the SQL backend (:func:`connlog_query.backends.sql.compile`), written with SQLAlchemy
+constructs, so it renders on any SQLAlchemy dialect; wildcards and free text are spelled per
+dialect (exactly on PostgreSQL, SQLite and MariaDB/MySQL, with standard SQL elsewhere).
 
 Example:
     >>> import sqlalchemy as sa
@@ -19,25 +20,31 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import uuid
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.engine import Dialect as SADialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeEngine
 
 from ..apps import matching_types
+from ..expr import And, Filter, Not, Or, Text, TimeBound, Wildcard
 from ..query import Query
 from ..values import ME, POINT_IN_TIME_TYPES, ConnectionStatus, ConnectionType
-from .context import DEFAULT_CONTEXT, CompileContext, reject_extended, resolve
+from .context import DEFAULT_CONTEXT, CompileContext, resolve
 from .ddl import TABLE_COLUMNS, TableKey
 from .schema import DEFAULT_SCHEMA, Schema
 from .sql import DIALECTS
 from .sql.dialect import ColumnKind, Dialect, as_utc, as_uuid, ip_text
-from .sql.where import storable
+from .sql.where import expression_of, storable
 
 __all__ = ["CoderTables", "CoderUuid", "UtcDateTime", "compile", "tables"]
 
@@ -181,9 +188,137 @@ def tables(metadata: sa.MetaData, schema: Schema = DEFAULT_SCHEMA) -> CoderTable
     )
 
 
+# --- dialect-spelled text operators ----------------------------------------------------------
+#
+# Wildcards and free text are spelled differently per database (GLOB on SQLite, LIKE BINARY on
+# MariaDB, translate() on PostgreSQL; see connlog_query.backends.sql.dialect). These constructs
+# render through the SQL backend's Dialect hooks, so both backends emit the same operators; on
+# other SQLAlchemy dialects they fall back to standard LIKE / lower() / POSITION.
+
+_GENERIC = Dialect(name="generic", driver="", placeholder="?", quote_char='"')
+
+
+def _text_dialect(sa_dialect: SADialect) -> Dialect:
+    return _our_dialect(sa_dialect) or _GENERIC
+
+
+class _WildcardPattern(sa.types.TypeDecorator[str]):
+    """Binds a wildcard pattern (``*`` = any run) in the form the dialect's match operator
+    reads (an escaped LIKE pattern, or a GLOB pattern on SQLite)."""
+
+    impl = sa.String()
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: SADialect) -> Any:
+        return None if value is None else _text_dialect(dialect).match_pattern(str(value))
+
+    def process_literal_param(self, value: Any, dialect: SADialect) -> str:
+        bound = self.process_bind_param(value, dialect)
+        return "'" + str(bound).replace("'", "''") + "'"
+
+
+class _Match(FunctionElement[bool]):
+    """``match(expr, pattern)``: ``expr`` matches a wildcard pattern, case-sensitively."""
+
+    type = sa.Boolean()
+    name = "connlog_match"
+    inherit_cache = True
+    # A comparison, not a boolean value: no "= 1" where the database lacks a boolean type.
+    _is_implicitly_boolean = True
+
+
+class _AsciiLower(FunctionElement[str]):
+    """``ascii_lower(expr)``: ``expr`` with ASCII letters folded to lower case (only those)."""
+
+    type = sa.String()
+    name = "connlog_ascii_lower"
+    inherit_cache = True
+
+
+class _Contains(FunctionElement[bool]):
+    """``contains(haystack, needle)``: ``needle`` occurs in ``haystack``, case-sensitively."""
+
+    type = sa.Boolean()
+    name = "connlog_contains"
+    inherit_cache = True
+    # A comparison, not a boolean value: no "= 1" where the database lacks a boolean type.
+    _is_implicitly_boolean = True
+
+
+@compiles(_Match)
+def _render_match(element: _Match, compiler: SQLCompiler, **kw: Any) -> str:
+    expr, pattern = (compiler.process(c, **kw) for c in element.clauses)
+    return f"({_text_dialect(compiler.dialect).match(expr, pattern)})"
+
+
+@compiles(_AsciiLower)
+def _render_ascii_lower(element: _AsciiLower, compiler: SQLCompiler, **kw: Any) -> str:
+    (expr,) = (compiler.process(c, **kw) for c in element.clauses)
+    return _text_dialect(compiler.dialect).ascii_lower(expr)
+
+
+@compiles(_Contains)
+def _render_contains(element: _Contains, compiler: SQLCompiler, **kw: Any) -> str:
+    haystack, needle = (compiler.process(c, **kw) for c in element.clauses)
+    return f"({_text_dialect(compiler.dialect).contains(haystack, needle)})"
+
+
+# --- the compiler ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Part:
+    """A compiled sub-expression; ``nullable``: SQL may give NULL; ``const``: a constant."""
+
+    clause: ColumnElement[bool]
+    nullable: bool = False
+    const: bool | None = None
+
+
+_TRUE = _Part(sa.true(), const=True)
+_FALSE = _Part(sa.false(), const=False)
+
+
+def _and(parts: Iterable[_Part]) -> _Part:
+    kept = [p for p in parts if p.const is not True]
+    if any(p.const is False for p in kept):
+        return _FALSE
+    if len(kept) <= 1:
+        return kept[0] if kept else _TRUE
+    return _Part(sa.and_(*(p.clause for p in kept)), any(p.nullable for p in kept))
+
+
+def _or(parts: Iterable[_Part]) -> _Part:
+    kept = [p for p in parts if p.const is not False]
+    if any(p.const is True for p in kept):
+        return _TRUE
+    if len(kept) <= 1:
+        return kept[0] if kept else _FALSE
+    return _Part(sa.or_(*(p.clause for p in kept)), any(p.nullable for p in kept))
+
+
+def _not(part: _Part) -> _Part:
+    """Two-valued negation: a leaf that SQL evaluates to NULL counts as false."""
+    if part.const is not None:
+        return _FALSE if part.const else _TRUE
+    if part.nullable:
+        return _Part(part.clause.is_not(sa.true()))
+    return _Part(sa.not_(part.clause))
+
+
+_COMPARE: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
+    ">=": operator.ge,
+    ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
+}
+
+
 class _Compiler:
-    def __init__(self, t: CoderTables, schema: Schema, context: CompileContext) -> None:
-        self.t, self.s, self.context = t, schema, context
+    def __init__(
+        self, t: CoderTables, schema: Schema, context: CompileContext, now: dt.datetime
+    ) -> None:
+        self.t, self.s, self.context, self.now = t, schema, context, now
 
     def log(self, attr: str) -> sa.Column[Any]:
         return self.t.connection_logs.c[str(getattr(self.s.log_columns, attr))]
@@ -212,58 +347,143 @@ class _Compiler:
     def live_user(self, condition: ColumnElement[bool]) -> sa.ScalarSelect[Any]:
         return self.live_id(self.user("id"), condition, ~self.user("deleted"))
 
-    def person(self, attr: str, value: object) -> ColumnElement[bool]:
-        if value is ME:
-            return self.log(attr) == self.context.user_id
-        return self.log(attr) == self.live_user(sa.func.lower(self.user("username")) == value)
+    def users_where(self, condition: ColumnElement[bool], *, live: bool) -> sa.Select[Any]:
+        conditions = [condition, ~self.user("deleted")] if live else [condition]
+        return sa.select(self.user("id")).where(*conditions).correlate(None)
 
-    def organization(self, value: uuid.UUID | str) -> ColumnElement[bool]:
-        if isinstance(value, uuid.UUID):
-            return self.log("organization_id") == value
-        name = sa.func.lower(self.org("name")) == value
-        return self.log("organization_id") == self.live_id(
-            self.org("id"), name, ~self.org("deleted")
+    def equals_any(self, attr: str, values: Sequence[Any], *, nullable: bool) -> _Part:
+        column = self.log(attr)
+        clause = column == values[0] if len(values) == 1 else column.in_(list(values))
+        return _Part(clause, nullable)
+
+    def wildcards(
+        self, attr: str, values: Sequence[Any], expr: ColumnElement[Any], *, live: bool
+    ) -> _Part:
+        wild = [v for v in values if isinstance(v, Wildcard) and storable(v.pattern)]
+        if not wild:
+            return _FALSE
+        matches = [_Match(expr, sa.literal(w.pattern, _WildcardPattern())) for w in wild]
+        condition = matches[0] if len(matches) == 1 else sa.or_(*matches)
+        sub = self.users_where(condition, live=live)
+        return _Part(self.log(attr).in_(sub), nullable=attr == "user_id")
+
+    def organization(self, values: Sequence[Any]) -> _Part:
+        ids = [v for v in values if isinstance(v, uuid.UUID)]
+        parts = [self.equals_any("organization_id", ids, nullable=False)] if ids else []
+        for name in values:
+            if isinstance(name, uuid.UUID) or not storable(name):
+                continue
+            found = self.live_id(
+                self.org("id"), sa.func.lower(self.org("name")) == name, ~self.org("deleted")
+            )
+            parts.append(_Part(self.log("organization_id") == found, nullable=True))
+        return _or(parts)
+
+    def person(self, attr: str, values: Sequence[Any]) -> _Part:
+        nullable = attr == "user_id"
+        parts: list[_Part] = []
+        if any(v is ME for v in values):
+            parts.append(self.equals_any(attr, [self.context.user_id], nullable=nullable))
+        lowered = sa.func.lower(self.user("username"))
+        for name in values:
+            if name is ME or isinstance(name, Wildcard) or not storable(name):
+                continue
+            found = self.live_user(lowered == name)
+            parts.append(_Part(self.log(attr) == found, nullable=True))
+        parts.append(self.wildcards(attr, values, lowered, live=True))
+        return _or(parts)
+
+    def owner_email(self, values: Sequence[Any]) -> _Part:
+        parts: list[_Part] = []
+        for value in values:
+            if isinstance(value, Wildcard) or not storable(value):
+                continue
+            found = self.live_user(self.user("email") == value)
+            parts.append(_Part(self.log("workspace_owner_id") == found, nullable=True))
+        parts.append(self.wildcards("workspace_owner_id", values, self.user("email"), live=True))
+        return _or(parts)
+
+    def user_email(self, values: Sequence[Any]) -> _Part:
+        # Any user, deleted or not: Coder matches the LEFT JOINed connecting user.
+        exact = [v for v in values if not isinstance(v, Wildcard) and storable(v)]
+        parts: list[_Part] = []
+        if exact:
+            email = self.user("email")
+            condition = email == exact[0] if len(exact) == 1 else email.in_(exact)
+            sub = self.users_where(condition, live=False)
+            parts.append(_Part(self.log("user_id").in_(sub), nullable=True))
+        parts.append(self.wildcards("user_id", values, self.user("email"), live=False))
+        return _or(parts)
+
+    def type_(self, values: Sequence[ConnectionType]) -> _Part:
+        types: dict[str, None] = {}
+        for value in values:
+            found = (value.value,) if self.s.type_mode == "exact" else matching_types(value)
+            types.update(dict.fromkeys(found))
+        return self.equals_any("type", list(types), nullable=False)
+
+    def status(self, values: Sequence[ConnectionStatus]) -> _Part:
+        sessions = self.log("type").not_in(_POINT_IN_TIME)
+        if len(set(values)) > 1:
+            return _Part(sessions)  # ongoing OR completed: every session
+        time = self.log("disconnect_time")
+        null = time.is_(None) if values[0] is ConnectionStatus.ONGOING else time.is_not(None)
+        return _Part(sa.and_(null, sessions))
+
+    def filter(self, node: Filter) -> _Part:
+        key, values = node.key, node.values
+        if key == "organization":
+            return self.organization(values)
+        if key == "workspace_owner":
+            return self.person("workspace_owner_id", values)
+        if key == "workspace_owner_email":
+            return self.owner_email(values)
+        if key == "type":
+            return self.type_(values)  # type: ignore[arg-type]
+        if key == "username":
+            return self.person("user_id", values)
+        if key == "user_email":
+            return self.user_email(values)
+        if key in ("workspace_id", "connection_id"):
+            return self.equals_any(key, values, nullable=key == "connection_id")
+        return self.status(values)  # type: ignore[arg-type]
+
+    def time(self, node: TimeBound) -> _Part:
+        bound = node.resolve(self.now)
+        return _Part(_COMPARE[bound.op](self.log("connect_time"), bound.at))
+
+    def text(self, node: Text) -> _Part:
+        # Free text: workspace name, agent name or the owner's username (deleted or not),
+        # ASCII letters folded on the column side (the text is lower case already).
+        if not storable(node.text):
+            return _FALSE
+
+        def found(column: ColumnElement[Any]) -> ColumnElement[bool]:
+            return _Contains(_AsciiLower(column), sa.literal(node.text, sa.String()))
+
+        owners = self.users_where(found(self.user("username")), live=False)
+        return _Part(
+            sa.or_(
+                found(self.log("workspace_name")),
+                found(self.log("agent_name")),
+                self.log("workspace_owner_id").in_(owners),
+            )
         )
 
-    def type_(self, value: ConnectionType) -> ColumnElement[bool]:
-        types = (value.value,) if self.s.type_mode == "exact" else matching_types(value)
-        if len(types) == 1:
-            return self.log("type") == types[0]
-        return self.log("type").in_(types)
-
-    def status(self, value: ConnectionStatus) -> ColumnElement[bool]:
-        time = self.log("disconnect_time")
-        null = time.is_(None) if value is ConnectionStatus.ONGOING else time.is_not(None)
-        return sa.and_(null, self.log("type").not_in(_POINT_IN_TIME))
-
-    def conditions(self, q: Query) -> list[ColumnElement[bool]]:
-        out: list[ColumnElement[bool]] = []
-        if q.organization is not None:
-            out.append(self.organization(q.organization))
-        if q.workspace_owner is not None:
-            out.append(self.person("workspace_owner_id", q.workspace_owner))
-        if q.workspace_owner_email is not None:
-            owner = self.live_user(self.user("email") == q.workspace_owner_email)
-            out.append(self.log("workspace_owner_id") == owner)
-        if q.type is not None:
-            out.append(self.type_(q.type))
-        if q.username is not None:
-            out.append(self.person("user_id", q.username))
-        if q.user_email is not None:
-            # Any user, deleted or not: Coder matches the LEFT JOINed connecting user.
-            anyone = sa.select(self.user("id")).where(self.user("email") == q.user_email)
-            out.append(self.log("user_id").in_(anyone.correlate(None)))
-        if q.connected_after is not None:
-            out.append(self.log("connect_time") >= q.connected_after)
-        if q.connected_before is not None:
-            out.append(self.log("connect_time") <= q.connected_before)
-        if q.workspace_id is not None:
-            out.append(self.log("workspace_id") == q.workspace_id)
-        if q.connection_id is not None:
-            out.append(self.log("connection_id") == q.connection_id)
-        if q.status is not None:
-            out.append(self.status(q.status))
-        return out
+    def node(self, node: Any) -> _Part:
+        if isinstance(node, Filter):
+            return self.filter(node)
+        if isinstance(node, TimeBound):
+            return self.time(node)
+        if isinstance(node, Text):
+            return self.text(node)
+        if isinstance(node, Not):
+            return _not(self.node(node.item))
+        if isinstance(node, And):
+            return _and(self.node(item) for item in node.items)
+        if isinstance(node, Or):
+            return _or(self.node(item) for item in node.items)
+        raise TypeError(f"not an expression node: {type(node).__name__}")
 
 
 def compile(
@@ -277,6 +497,7 @@ def compile(
 
     Use it as ``select(...).select_from(tables.connection_logs).where(expr)``; name and email
     look-ups are uncorrelated sub-selects on ``tables.users``. An empty query gives ``true()``.
+    Relative times resolve against ``context.now`` (default: the current UTC time).
 
     Args:
         query: The query.
@@ -285,16 +506,12 @@ def compile(
         schema: Column names and ``type_mode``; defaults to ``tables.schema``.
 
     Raises:
-        QueryError: an organization name does not resolve, or ``me`` has no caller.
+        QueryError: an organization name (anywhere in the query) does not resolve, or ``me``
+            has no caller.
     """
     schema = tables.schema if schema is None else schema
-    reject_extended(query, "SQLAlchemy")
     query = resolve(query, context)
-    texts = [query.organization, query.workspace_owner, query.workspace_owner_email]
-    texts += [query.username, query.user_email]
-    if not all(storable(v) for v in texts if isinstance(v, str)):
-        return sa.false()
-    parts = _Compiler(tables, schema, context).conditions(query)
-    if not parts:
+    expression = expression_of(query)
+    if expression is None:
         return sa.true()
-    return parts[0] if len(parts) == 1 else sa.and_(*parts)
+    return _Compiler(tables, schema, context, context.current_time()).node(expression).clause

@@ -1,5 +1,8 @@
 """The SQL backend: a :class:`~connlog_query.query.Query` as parameterized SQL for real databases.
 
+Coder-mode and extended queries alike: the whole query (``query.expression()``) is compiled,
+with negation, OR, value lists, wildcards, free text and relative times.
+
 Three dialects, each with its usual driver's placeholder style; parameters are always a tuple:
 
 ==============  ===================  ===========
@@ -95,10 +98,12 @@ def compile(
 
     Columns are written ``"connection_logs"."col"`` (the log table's base name), so use the table
     unaliased in ``FROM``. Only active filters are emitted, joined by ``AND``; an empty query
-    gives ``1 = 1``. Wrap the text in parentheses before combining it with ``OR``.
+    gives ``1 = 1``. A condition whose top level is ``OR`` comes in parentheses, so the text can
+    be AND-ed as it is; wrap it before putting it under ``NOT`` or ``OR``. Relative times
+    resolve against ``context.now`` (default: the current UTC time).
 
     Raises:
-        QueryError: an organization name does not resolve through
+        QueryError: an organization name (anywhere in the query) does not resolve through
             ``context.organization_resolver``, or ``me`` is used without ``context.user_id``.
         ValueError: unknown dialect.
     """

@@ -1,8 +1,14 @@
-"""The dialect knobs of the SQL backend: placeholder, identifier quoting and value adapters.
+"""The dialect knobs of the SQL backend: placeholder, identifier quoting, value adapters and the
+text operators of extended queries.
 
 A :class:`Dialect` is everything that differs between databases in the generated SQL and in how
 values are bound and read back. Each concrete dialect lives in its own small module
 (``postgresql``, ``sqlite``, ``mysql``) and only overrides these hooks.
+
+Extended queries need three text operations whose spelling and case rules differ per database
+(see :meth:`Dialect.match`, :meth:`Dialect.ascii_lower` and :meth:`Dialect.contains`). Each
+dialect spells them so that the answer is the same everywhere: wildcard matches compare
+case-sensitively and literally (``*`` is the only wildcard), free text folds ASCII letters only.
 """
 
 from __future__ import annotations
@@ -13,12 +19,36 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["ColumnKind", "Dialect"]
+__all__ = ["ASCII_LOWER", "ASCII_UPPER", "LIKE_ESCAPE", "ColumnKind", "Dialect", "like_pattern"]
 
 ColumnKind = Literal["uuid", "timestamp", "text", "int", "bool", "ip"]
 """Logical kind of a stored value, which decides how it is bound and decoded."""
 
 UTC = dt.timezone.utc
+
+ASCII_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+"""The letters free-text matching folds (and nothing else)."""
+ASCII_LOWER = ASCII_UPPER.lower()
+"""Their lower-case forms, position for position."""
+
+LIKE_ESCAPE = "!"
+"""The ``LIKE ... ESCAPE`` character. Not the backslash: a backslash inside a SQL string literal
+is itself an escape in MariaDB (unless ``NO_BACKSLASH_ESCAPES``) and in PostgreSQL without
+``standard_conforming_strings``, so ``'!'`` is the one spelling that means the same everywhere."""
+
+
+def like_pattern(pattern: str) -> str:
+    """A wildcard pattern (``*`` = any run of characters) as a ``LIKE`` pattern escaped with
+    :data:`LIKE_ESCAPE`: ``%``, ``_`` and the escape character itself match literally."""
+    out = []
+    for ch in pattern:
+        if ch == "*":
+            out.append("%")
+        elif ch in ("%", "_", LIKE_ESCAPE):
+            out.append(LIKE_ESCAPE + ch)
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def as_uuid(value: Any) -> uuid.UUID:
@@ -111,6 +141,31 @@ class Dialect:
     def bind_bool(self, value: bool) -> Any:
         """Bind form of a boolean (default: 0/1)."""
         return int(value)
+
+    def match_pattern(self, pattern: str) -> str:
+        """The bound form of a wildcard ``pattern`` for :meth:`match` (default: ``LIKE``)."""
+        return like_pattern(pattern)
+
+    def match(self, expr: str, pattern: str) -> str:
+        """SQL that is true when the text ``expr`` matches the bound ``pattern`` (a placeholder
+        holding :meth:`match_pattern`), case-sensitively and character by character.
+
+        The default is standard ``LIKE`` with :data:`LIKE_ESCAPE`; it is case-sensitive only
+        where the database's ``LIKE`` is (PostgreSQL). Dialects whose ``LIKE`` follows a
+        case-insensitive collation override it.
+        """
+        return f"{expr} LIKE {pattern} ESCAPE '{LIKE_ESCAPE}'"
+
+    def ascii_lower(self, expr: str) -> str:
+        """SQL folding the ASCII letters of ``expr`` to lower case and nothing else (free text
+        compares this way on every database). The default, ``lower()``, is exact only where
+        ``lower()`` folds ASCII alone (SQLite)."""
+        return f"lower({expr})"
+
+    def contains(self, haystack: str, needle: str) -> str:
+        """SQL that is true when ``needle`` occurs in ``haystack``, compared case-sensitively
+        (no pattern characters, so nothing needs escaping). Default: SQL's ``POSITION``."""
+        return f"POSITION({needle} IN {haystack}) > 0"
 
     def load_timestamp(self, value: Any) -> dt.datetime:
         """Decode a fetched timestamp (default: a datetime, naive meaning UTC)."""

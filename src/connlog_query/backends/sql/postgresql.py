@@ -1,4 +1,10 @@
-"""PostgreSQL (psycopg 3): ``%s`` placeholders, native ``uuid``, ``timestamptz`` and ``boolean``."""
+"""PostgreSQL (psycopg 3): ``%s`` placeholders, native ``uuid``, ``timestamptz`` and ``boolean``.
+
+``LIKE`` is case-sensitive (with the default, deterministic collations), so wildcards use it as it
+is. Free text folds with ``lower(x COLLATE "C")``: under the ``C`` collation (always present,
+whatever the database's locale or provider) ``lower()`` changes ASCII letters only, where the
+database collation would fold every letter it knows. It is also cheaper than ``translate()``.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +28,12 @@ class PostgreSQLDialect(Dialect):
 
     def bind_timestamp(self, value: dt.datetime) -> Any:
         return value
+
+    def ascii_lower(self, expr: str) -> str:
+        return f'lower({expr} COLLATE "C")'
+
+    def contains(self, haystack: str, needle: str) -> str:
+        return f"strpos({haystack}, {needle}) > 0"
 
 
 POSTGRESQL = PostgreSQLDialect(
