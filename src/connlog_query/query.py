@@ -87,6 +87,8 @@ class Query(BaseModel):
 
     _spans: dict[str, tuple[int, int]] = PrivateAttr(default_factory=dict)
     _now: dt.datetime | None = PrivateAttr(default=None)
+    # (expression,) once computed: every backend compiles the expression, often repeatedly.
+    _expression: tuple[Any] | None = PrivateAttr(default=None)
 
     @field_validator("where", mode="after")
     @classmethod
@@ -209,6 +211,11 @@ class Query(BaseModel):
 
     def expression(self) -> Any:
         """The whole query as one extended expression (``None`` when it filters nothing)."""
+        if self._expression is None:
+            self._expression = (self._build_expression(),)
+        return self._expression[0]
+
+    def _build_expression(self) -> Any:
         nodes: list[Any] = []
         for key, value in self.filters().items():
             if key == "connected_after":
