@@ -349,3 +349,17 @@ def test_json_round_trip_of_extended_query() -> None:
 
 def test_text_node_built_in_code() -> None:
     assert Query(where=Or(items=(Text(text="A"), Text(text="b")))).to_string() == "a OR b"
+
+
+@pytest.mark.parametrize(
+    ("text", "relative"),
+    [
+        ("connected:>=-24h", True),
+        ("-connected_before:now type:ssh,vscode", True),
+        ("known now_playing", False),
+        ("connected_after:2025-07-01", False),
+        ("type:ssh", False),
+    ],
+)
+def test_is_relative_looks_at_time_bounds_only(text: str, relative: bool) -> None:
+    assert ext(text).is_relative is relative

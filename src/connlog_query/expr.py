@@ -44,6 +44,7 @@ __all__ = [
     "Text",
     "TimeBound",
     "Wildcard",
+    "has_relative_time",
     "normalize",
     "resolve_times",
     "sort_key",
@@ -401,3 +402,14 @@ def resolve_times(node: Any, now: dt.datetime) -> Any:
     if isinstance(node, (And, Or)):
         return type(node)(items=tuple(resolve_times(item, now) for item in node.items))
     return node
+
+
+def has_relative_time(node: Any) -> bool:
+    """Whether ``node`` holds a time relative to now anywhere."""
+    if isinstance(node, TimeBound):
+        return node.is_relative
+    if isinstance(node, Not):
+        return has_relative_time(node.item)
+    if isinstance(node, (And, Or)):
+        return any(has_relative_time(item) for item in node.items)
+    return False

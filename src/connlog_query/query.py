@@ -238,11 +238,9 @@ class Query(BaseModel):
     @property
     def is_relative(self) -> bool:
         """True when the query holds times relative to now (see :meth:`resolve`)."""
-        from .canonical import expression_to_string
+        from .expr import has_relative_time
 
-        return self.where is not None and any(
-            marker in expression_to_string(self.where) for marker in (":-", ":>-", ":<-", "now")
-        )
+        return self.where is not None and has_relative_time(self.where)
 
     def resolve(self, now: dt.datetime | None = None) -> Query:
         """The absolute query: relative times made absolute at ``now`` (default: the ``now``
