@@ -10,10 +10,13 @@ Printed, each against a baseline measured in the same run:
   server (the cost of HTTP + uvicorn + Starlette with no work), and the in-process
   ``store.list`` time of the same query (the work without HTTP);
 * client export throughput (rows/s) of ``Client.iter_connection_logs`` over every row, against
-  paging the same rows through ``store.list`` in-process.
+  paging the same rows through ``store.list`` in-process;
+* extended-query export: rows/s of an extended query the client splits into a pushed ``q`` and
+  a residual filtered locally, against exporting the same rows with an equivalent Coder-only
+  query (the server does all the filtering). The rows read say how much the residual drops.
 
-Usage: ``python benchmarks/http_server.py [--quick] [--logs 20000] [--requests 1000] [--duration 5]
-[--concurrency 16]``
+Usage: ``python benchmarks/http_server.py [--quick | --smoke] [--logs 20000] [--requests 1000]
+[--duration 5] [--concurrency 16] [--page-size 500] [--repeat 3]``
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ import httpx
 
 from connlog_query import parse
 from connlog_query.backends.context import CompileContext
-from connlog_query.client import Client
+from connlog_query.client import Client, FilteredResponse
+from connlog_query.client.plan import plan
 from connlog_query.demo import generate
 from connlog_query.store.sqlite import SQLiteStore
 
@@ -117,17 +121,70 @@ def store_ms(store: SQLiteStore, text: str, user: object, repeat: int = 30) -> f
     return statistics.median(samples) * 1e3
 
 
-def main() -> None:
+EXPORTS = (
+    # (extended query, the Coder-only query selecting the same rows)
+    ("type:ssh -status:ongoing", "type:ssh status:completed"),
+    ("status:completed type:ssh,vscode -type:vscode", "type:ssh status:completed"),
+)
+"""Extended exports: the first residual keeps most pushed rows, the second few of them."""
+
+
+def export(url: str, text: str, page_size: int, extended: bool) -> tuple[float, list[str], int]:
+    """Seconds, row ids and rows read for ``iter_pages`` of ``text`` over every page."""
+    rows: list[str] = []
+    read = 0
+    start = time.perf_counter()
+    with Client(url, TOKEN, extended=extended) as client:
+        for page in client.iter_pages(text, page_size=page_size):
+            rows.extend(str(log.id) for log in page.connection_logs)
+            read = page.scanned if isinstance(page, FilteredResponse) else len(rows)
+    return time.perf_counter() - start, rows, read
+
+
+def extended_exports(url: str, page_size: int, repeat: int) -> list[str]:
+    """The extended-query export table (median seconds over ``repeat`` runs), as lines."""
+    lines = [
+        f"\nExtended-query export, page size {page_size}, median of {repeat} runs:\n",
+        "| export | q sent | filtered locally | rows | rows read | rows/s | vs Coder-only |",
+        "|---|---|---|---:|---:|---:|---:|",
+    ]
+    for text, coder in EXPORTS:
+        runs = [export(url, coder, page_size, False) for _ in range(repeat)]
+        base_s = statistics.median(r[0] for r in runs)
+        base_rows = runs[0][1]
+        ext_runs = [export(url, text, page_size, True) for _ in range(repeat)]
+        ext_s = statistics.median(r[0] for r in ext_runs)
+        _, rows, read = ext_runs[0]
+        assert rows == base_rows, f"{text!r} and {coder!r} export different rows"
+        split = plan(parse(text, mode="extended"))
+        base_rate, rate = len(base_rows) / base_s, len(rows) / ext_s
+        lines.append(
+            f"| Coder-only `{coder}` (baseline) | `{coder}` | | {len(base_rows)} | "
+            f"{len(base_rows)} | {base_rate:.0f} | 1.000 |"
+        )
+        lines.append(
+            f"| extended `{text}` | `{split.q}` | `{split.residual_text}` | {len(rows)} | "
+            f"{read} | {rate:.0f} | {rate / base_rate:.3f} |"
+        )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--logs", type=int, default=20_000)
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--duration", type=float, default=5.0)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--page-size", type=int, default=500)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per extended export")
     parser.add_argument("--quick", action="store_true", help="5000 rows, 300 requests, 2 s")
-    args = parser.parse_args()
+    parser.add_argument("--smoke", action="store_true", help="60 rows, a few requests, once")
+    args = parser.parse_args(argv)
     if args.quick:
         args.logs, args.requests, args.duration = 5000, 300, 2.0
+    if args.smoke:
+        args.logs, args.requests, args.duration, args.concurrency = 60, 4, 0.5, 2
+        args.page_size, args.repeat = 25, 1
 
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.sqlite3"
@@ -185,6 +242,7 @@ def main() -> None:
                 if len(page.connection_logs) < args.page_size:
                     break
             direct_s = time.perf_counter() - start
+            extended = extended_exports(url, args.page_size, args.repeat)
         store.close()
         assert exported == direct_rows == args.logs, (exported, direct_rows)
         http_rate, direct_rate = exported / http_s, direct_rows / direct_s
@@ -194,7 +252,9 @@ def main() -> None:
         print(f"| `Client.iter_connection_logs` over HTTP | {http_rate:.0f} | "
               f"{http_rate / direct_rate:.3f} |")  # fmt: skip
         print(f"| `store.list` pages in-process (baseline) | {direct_rate:.0f} | 1.000 |")
+        print("\n".join(extended))
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -16,7 +16,7 @@ from connlog_query import parse
 from connlog_query.backends.context import CompileContext
 from connlog_query.cli import main
 from connlog_query.cli.output import CSV_COLUMNS
-from connlog_query.demo import generate
+from connlog_query.demo import ANCHOR, generate
 from connlog_query.server._json import dump_model
 from connlog_query.server.app import create_app
 from connlog_query.server.testing import serve_in_thread
@@ -215,3 +215,145 @@ def test_bad_arguments(capsys: pytest.CaptureFixture[str], argv: list[str]) -> N
     with pytest.raises(SystemExit) as info:
         main(["fetch", "type:ssh", "--url", "http://127.0.0.1:1", *argv])
     assert info.value.code == 2
+
+
+# --- --extended: planned queries --------------------------------------------------------------
+
+NOW = "2025-07-28T18:00:00Z"
+
+
+def extended_ids(deployment: Deployment, text: str) -> list[str]:
+    """Row ids the store itself gives for the whole extended query (the oracle)."""
+    context = CompileContext(user_id=deployment.alice, now=ANCHOR)
+    page = deployment.store.list(parse(text, mode="extended"), limit=2000, context=context)
+    return [str(log.id) for log in page.connection_logs]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "type:ssh,vscode -status:ongoing",
+        "(dev OR gpu) workspace_owner:me",
+        "connected:>=-7d -type:workspace_app",
+        "dev OR main",
+    ],
+)
+def test_extended_all_pages_match_the_store(
+    deployment: Deployment, capsys: pytest.CaptureFixture[str], text: str
+) -> None:
+    code, out, err = run(
+        capsys, "--extended", text, "--url", deployment.url, "--token", TOKEN, "--all",
+        "--page-size", "40", "--format", "jsonl", "--no-progress", "--now", NOW,
+    )  # fmt: skip
+    assert code == 0, err
+    expected = extended_ids(deployment, text)
+    assert expected
+    assert [json.loads(line)["id"] for line in out.splitlines()] == expected
+    assert err.startswith("note: filtered locally with ")
+
+
+def test_explain_plan_goes_to_stderr(
+    deployment: Deployment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(
+        capsys, "--extended", "--explain-plan", "type:ssh connected:>=-7d (dev OR gpu)",
+        "--url", deployment.url, "--token", TOKEN, "--format", "jsonl", "--limit", "500",
+        "--now", NOW,
+    )  # fmt: skip
+    assert code == 0
+    assert err.splitlines()[:4] == [
+        'Sent to the server as q: type:ssh connected_after:"2025-07-21T18:00:00Z"',
+        "Filtered locally: dev OR gpu",
+        "Only rows matching q are fetched; those failing the local filter are dropped, so "
+        "counts are exact only once every page has been read.",
+        "Relative times resolved at 2025-07-28T18:00:00Z.",
+    ]
+    expected = extended_ids(deployment, "type:ssh connected:>=-7d (dev OR gpu)")
+    assert [json.loads(line)["id"] for line in out.splitlines()] == expected
+
+
+def test_explain_plan_of_a_coder_query(
+    deployment: Deployment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(
+        capsys, "--explain-plan", "type:ssh", "--url", deployment.url, "--token", TOKEN,
+        "--format", "jsonl",
+    )  # fmt: skip
+    assert code == 0
+    assert err.splitlines() == [
+        "Sent to the server as q: type:ssh",
+        "Filtered locally: nothing (the server evaluates the whole query).",
+    ]
+
+
+def test_lower_bound_count_is_flagged(
+    deployment: Deployment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(
+        capsys, "--extended", "--url", deployment.url, "--token", TOKEN, "--limit", "5",
+        "--format", "json", "--", "-type:ssh",
+    )  # fmt: skip
+    assert code == 0
+    body = json.loads(out)
+    assert set(body) == {"connection_logs", "count"}  # no count_cap: counted locally
+    assert [log["id"] for log in body["connection_logs"]] == extended_ids(deployment, "-type:ssh")[
+        :5
+    ]
+    assert "note: no part of the query could be sent to the server" in err
+    assert f"note: the count is a lower bound: at least {body['count']} rows match" in err
+
+
+def test_table_footer_carries_the_notes(
+    deployment: Deployment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(
+        capsys, "--extended", "type:ssh -status:ongoing", "--url", deployment.url,
+        "--token", TOKEN, "--limit", "500",
+    )  # fmt: skip
+    assert code == 0
+    total = len(extended_ids(deployment, "type:ssh -status:ongoing"))
+    assert f"Rows 1-{total} of {total} matching connection logs." in out
+    assert "note: filtered locally with -status:ongoing (q sent: type:ssh)" in out
+    assert "lower bound" not in out  # the whole pushed query was read: the count is exact
+
+
+def test_extended_syntax_needs_the_flag(capsys: pytest.CaptureFixture[str], nowhere: str) -> None:
+    code, out, err = run(capsys, "type:ssh,vscode dev", "--url", nowhere, "--token", TOKEN)
+    assert (code, out) == (2, "")
+    assert '"search" is not a valid query param' in err
+
+
+def test_me_in_the_local_filter_needs_user_id(
+    deployment: Deployment, capsys: pytest.CaptureFixture[str], nowhere: str
+) -> None:
+    text = "type:ssh OR workspace_owner:me"
+    code, out, err = run(capsys, "--extended", text, "--url", nowhere, "--token", TOKEN)
+    assert (code, out) == (2, "")
+    assert "needs your user id" in err
+    assert "  type:ssh OR workspace_owner:me\n" + " " * 30 + "^^" in err
+    assert "fetch --user-id" in err
+    code, out, err = run(
+        capsys, "--extended", text, "--url", deployment.url, "--token", TOKEN, "--all",
+        "--format", "jsonl", "--no-progress", "--user-id", str(deployment.alice),
+    )  # fmt: skip
+    assert code == 0
+    assert [json.loads(line)["id"] for line in out.splitlines()] == extended_ids(deployment, text)
+
+
+def test_extended_progress_counts_rows_read(
+    deployment: Deployment, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(
+        capsys, "--extended", "type:ssh,vscode", "--url", deployment.url, "--token", TOKEN,
+        "--all", "--page-size", "50", "--format", "jsonl", "--progress",
+    )  # fmt: skip
+    assert code == 0
+    assert len(out.splitlines()) == len(extended_ids(deployment, "type:ssh,vscode"))
+    assert "300/300" in err  # every row of the pushed (empty) query was read
+
+
+def test_bad_now_and_user_id(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["--now", "yesterday"], ["--now", "2025-07-01T00:00:00"], ["--user-id", "x"]):
+        with pytest.raises(SystemExit) as info:
+            main(["fetch", "type:ssh", "--url", "http://127.0.0.1:1", *argv])
+        assert info.value.code == 2

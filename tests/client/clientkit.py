@@ -163,8 +163,9 @@ class Api:
     def page(
         self, url: str, token: str | None, query: str | Query = "", **kwargs: Any
     ) -> ConnectionLogResponse:
-        """``connection_logs(query, limit=, offset=)``; other kwargs go to the constructor."""
-        paging = {k: kwargs.pop(k) for k in ("limit", "offset") if k in kwargs}
+        """``connection_logs(query, limit=, offset=, mode=, page_size=)``; other kwargs go to
+        the constructor."""
+        paging = {k: kwargs.pop(k) for k in ("limit", "offset", "mode", "page_size") if k in kwargs}
         options = self._kwargs(kwargs)
         if self.mode == "sync":
             with Client(url, token, **options) as client:
@@ -179,8 +180,8 @@ class Api:
     def logs(
         self, url: str, token: str | None, query: str | Query = "", **kwargs: Any
     ) -> list[ConnectionLog]:
-        """``list(iter_connection_logs(query, page_size=))``."""
-        paging = {k: kwargs.pop(k) for k in ("page_size",) if k in kwargs}
+        """``list(iter_connection_logs(query, page_size=, mode=))``."""
+        paging = {k: kwargs.pop(k) for k in ("page_size", "mode") if k in kwargs}
         options = self._kwargs(kwargs)
         if self.mode == "sync":
             with Client(url, token, **options) as client:

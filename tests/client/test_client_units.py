@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import connlog_query.client as client_module
-from connlog_query import QueryError, ValidationError, parse
+from connlog_query import QueryError, ValidationError
 from connlog_query.client import (
     AsyncClient,
     Client,
@@ -182,7 +182,11 @@ def test_public_names() -> None:
     assert all(hasattr(client_module, name) for name in exported)
 
 
-def test_extended_only_query_is_refused_before_sending() -> None:
-    query = parse("type:ssh OR status:ongoing", mode="extended")
-    with Client("http://127.0.0.1:1") as client, pytest.raises(ValueError, match="Coder-mode"):
-        client.connection_logs(query)
+def test_extended_settings_are_visible() -> None:
+    user = "2c33be0a-c79d-4793-86d4-ac7a5c3902b1"
+    with Client("http://127.0.0.1:1", extended=True, user_id=user) as client:
+        assert (client.extended, str(client.user_id)) == (True, user)
+    with Client("http://127.0.0.1:1") as client:
+        assert (client.extended, client.user_id) == (False, None)
+    with pytest.raises(TypeError, match="extended"):
+        Client("http://127.0.0.1:1", extended="yes")  # type: ignore[arg-type]

@@ -39,14 +39,16 @@ def servers(demo_store: SQLiteStore) -> Iterator[Servers]:
         create_app(demo_store, authenticate=authenticate, licensed=False),
         create_app(demo_store, authenticate=authenticate, authorize=lambda user: False),
         create_app(broken, authenticate=authenticate),
+        create_app(demo_store, authenticate=authenticate, mode="extended"),
     ]
     with (
         serve_in_thread(apps[0]) as main,
         serve_in_thread(apps[1]) as unlicensed,
         serve_in_thread(apps[2]) as forbidden,
         serve_in_thread(apps[3]) as broken_url,
+        serve_in_thread(apps[4]) as extended,
     ):
-        yield Servers(demo_store, alice, main, unlicensed, forbidden, broken_url)
+        yield Servers(demo_store, alice, main, unlicensed, forbidden, broken_url, extended)
 
 
 @pytest.fixture(scope="session")

@@ -21,3 +21,5 @@ class Servers:
     unlicensed: str
     forbidden: str
     broken: str
+    extended: str
+    """The main app with ``mode="extended"``."""

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 
 from connlog_query import parse
@@ -81,6 +82,31 @@ def test_default_store_and_generated_token(demo_db: Path) -> None:
             page = client.connection_logs("workspace_owner:me", limit=500)
         with SQLiteStore(demo_db) as store:
             assert page.count == store.list(parse("workspace_owner:bob")).count > 0
+
+
+def test_serve_extended(demo_db: Path) -> None:
+    with serving("--db", f"sqlite:///{demo_db}", "--extended") as (url, token, banner):
+        assert "Query language: extended" in banner
+        with httpx.Client(timeout=10) as http:
+            headers = {"Coder-Session-Token": token}
+            ok = http.get(
+                f"{url}/api/v2/connectionlog", params={"q": "dev OR gpu"}, headers=headers
+            )
+            bad = http.get(f"{url}/api/v2/connectionlog", params={"q": "(dev"}, headers=headers)
+    with SQLiteStore(demo_db) as store:
+        expected = store.list(parse("dev OR gpu", mode="extended"))
+    assert ok.status_code == 200
+    assert ok.json()["count"] == expected.count > 0
+    assert (bad.status_code, bad.json()["validations"][0]["field"]) == (400, "q")
+
+
+def test_serve_without_extended_reads_coder_syntax(demo_db: Path) -> None:
+    with serving("--db", f"sqlite:///{demo_db}") as (url, token, banner):
+        assert "Query language" not in banner
+        with httpx.Client(timeout=10) as http:
+            headers = {"Coder-Session-Token": token}
+            answer = http.get(f"{url}/api/v2/connectionlog", params={"q": "dev"}, headers=headers)
+    assert answer.status_code == 400
 
 
 def test_generated_tokens_differ() -> None:

@@ -1,24 +1,34 @@
 """``connlog-query fetch``: run a query against a Coder deployment's connection-log API.
 
-The query is validated locally first (Coder mode), so a mistake prints with carets and exits 2
-before any request. Defaults come from ``CODER_URL`` and ``CODER_SESSION_TOKEN``, like Coder's
-own CLI. ``--all`` walks every page (with a progress bar on stderr when it is a terminal).
+The query is validated locally first, so a mistake prints with carets and exits 2 before any
+request. Defaults come from ``CODER_URL`` and ``CODER_SESSION_TOKEN``, like Coder's own CLI.
+``--all`` walks every page (with a progress bar on stderr when it is a terminal).
+
+With ``--extended`` the query is read in the extended language and planned: the part Coder's
+server can evaluate is sent as ``q``, the rest filtered locally (``--explain-plan`` prints the
+split on stderr; a note says when a local filter ran and whether the count is exact).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import QueryError
 from ..models import ConnectionLog, ConnectionLogResponse
-from ..parser import parse
+from ..parser import Mode, parse
 from ..query import Query
+from .check import add_extended_flag
 from .output import add_format_argument, write_response
+
+if TYPE_CHECKING:
+    from ..client.plan import Plan
 
 __all__ = ["register"]
 
@@ -46,6 +56,25 @@ def _positive_seconds(text: str) -> float:
     return value
 
 
+def _time(text: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an RFC 3339 time such as 2025-07-28T18:00:00Z, got {text!r}"
+        ) from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"give a time zone (Z or an offset), got {text!r}")
+    return value.astimezone(dt.timezone.utc)
+
+
+def _user_id(text: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a UUID, got {text!r}") from None
+
+
 def register(subparsers: Any) -> None:
     """Add the ``fetch`` sub-command."""
     fetch = subparsers.add_parser(
@@ -53,8 +82,9 @@ def register(subparsers: Any) -> None:
         help="run a query against a Coder deployment's connection-log API",
         description="Validate QUERY locally, then fetch matching connection logs from "
         "GET /api/v2/connectionlog of a Coder deployment (or of `connlog-query serve`).",
-        epilog="example: CODER_URL=https://coder.example.com CODER_SESSION_TOKEN=... "
-        "connlog-query fetch 'workspace_owner:me type:ssh' --all --format jsonl",
+        epilog="examples: CODER_URL=https://coder.example.com CODER_SESSION_TOKEN=... "
+        "connlog-query fetch 'workspace_owner:me type:ssh' --all --format jsonl; "
+        "connlog-query fetch --extended --explain-plan 'type:ssh,vscode -status:ongoing'",
     )
     fetch.add_argument("query", metavar="QUERY", help="the search query, e.g. 'type:ssh'")
     fetch.add_argument(
@@ -105,6 +135,25 @@ def register(subparsers: Any) -> None:
         help="progress bar on stderr with --all (default: when stderr is a terminal)",
     )
     add_format_argument(fetch)
+    add_extended_flag(fetch)
+    fetch.add_argument(
+        "--explain-plan",
+        action="store_true",
+        help="print on stderr what is sent to the server as q and what is filtered locally",
+    )
+    fetch.add_argument(
+        "--now",
+        type=_time,
+        metavar="TIME",
+        help="the clock for relative times such as connected:>=-24h (RFC 3339; default: now)",
+    )
+    fetch.add_argument(
+        "--user-id",
+        type=_user_id,
+        metavar="UUID",
+        help="your user id, needed when 'me' is in a part of an --extended query that is "
+        "filtered locally",
+    )
     fetch.set_defaults(handler=_fetch)
 
 
@@ -112,9 +161,13 @@ class _Usage(Exception):
     """A usage problem (exit 2)."""
 
 
-def _validate(text: str) -> Query | None:
+def _mode(args: argparse.Namespace) -> Mode:
+    return "extended" if args.extended else "coder"
+
+
+def _validate(args: argparse.Namespace) -> Query | None:
     try:
-        return parse(text)
+        return parse(args.query, mode=_mode(args), now=args.now)
     except QueryError as exc:
         print(str(exc), file=sys.stderr)
         return None
@@ -144,45 +197,102 @@ def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int | None], None]]:
 
 
 def _fetch_all(
-    client: Any, query: str, page_size: int, update: Callable[[int, int | None], None]
+    client: Any,
+    query: str | Query,
+    mode: Mode,
+    page_size: int,
+    update: Callable[[int, int | None], None],
 ) -> ConnectionLogResponse:
+    from ..client import FilteredResponse
+
     logs: list[ConnectionLog] = []
     last = ConnectionLogResponse()
-    for page in client.iter_pages(query, page_size=page_size):
+    for page in client.iter_pages(query, page_size=page_size, mode=mode):
         logs.extend(page.connection_logs)
         last = page
+        if isinstance(page, FilteredResponse):
+            # Progress of the scan: rows of the pushed query read, out of the server's count.
+            unread = None if page.count_max is None else page.count_max - page.count
+            update(page.scanned, None if unread is None else page.scanned + unread)
+            continue
         capped = page.count_cap is not None and page.count > page.count_cap
         # A capped count only says "more than 2000": the bar then has no end.
         update(len(logs), None if capped else max(page.count, len(logs)))
+    if isinstance(last, FilteredResponse):
+        update(last.scanned, last.scanned)
+        return FilteredResponse(
+            connection_logs=logs, count=len(logs), count_exact=True, count_max=len(logs),
+            scanned=last.scanned,
+        )  # fmt: skip
     update(len(logs), len(logs))
     return ConnectionLogResponse(
         connection_logs=logs, count=max(last.count, len(logs)), count_cap=last.count_cap
     )
 
 
+def _notes(plan: Plan, response: ConnectionLogResponse) -> list[str]:
+    """Footer notes: that a local filter ran, and what the count means then."""
+    from ..client import FilteredResponse
+
+    if plan.residual is None:
+        return []
+    notes = [f"note: filtered locally with {plan.residual_text} (q sent: {plan.q or '(empty)'})"]
+    if plan.pushes_nothing:
+        notes.append(
+            "note: no part of the query could be sent to the server; every connection log "
+            "was fetched"
+        )
+    if isinstance(response, FilteredResponse) and not response.count_exact:
+        most = "" if response.count_max is None else f", at most {response.count_max}"
+        notes.append(
+            f"note: the count is a lower bound: at least {response.count} rows match{most} "
+            f"(reading stopped after {response.scanned} rows; --all reads every page)"
+        )
+    return notes
+
+
 def _fetch(args: argparse.Namespace) -> int:
-    if _validate(args.query) is None:
+    query = _validate(args)
+    if query is None:
         return 2
     try:
+        from ..backends.context import UnsupportedQueryError
         from ..client import Client, ClientError, InvalidQueryError
+        from ..client.scan import residual_predicate
     except ImportError as exc:  # pragma: no cover - the client extra is missing
         print(f"error: `fetch` needs the client extra ({exc.name} is missing)", file=sys.stderr)
         return 2
     url = args.url or os.environ.get(_URL_ENV, "")
     token = args.token or os.environ.get(_TOKEN_ENV) or None
+    mode = _mode(args)
+    when = args.now or dt.datetime.now(dt.timezone.utc)
+    # The text, so that server errors point into what was typed; but relative times are
+    # resolved once here, so that the plan printed is the plan run.
+    sent: str | Query = query.resolve(when) if query.is_relative else args.query
     try:
         if not url:
             raise _Usage(f"no deployment URL: pass --url or set {_URL_ENV}")
-        with Client(url, token, timeout=args.timeout, retries=args.retries) as client:
+        with Client(
+            url, token, timeout=args.timeout, retries=args.retries, user_id=args.user_id
+        ) as client:
+            plan = client.plan(query, now=when)
+            # Checked on the parsed query, whose spans point into the text, before sending.
+            residual_predicate(plan, user_id=args.user_id)
+            if args.explain_plan:
+                print(plan.describe(), file=sys.stderr)
             if args.all:
                 show = sys.stderr.isatty() if args.progress is None else args.progress
                 with _progress_bar(show) as update:
-                    response = _fetch_all(client, args.query, args.page_size, update)
+                    response = _fetch_all(client, sent, mode, args.page_size, update)
                 offset = 0
             else:
-                # The text, not the parsed query: server errors then point into what was typed.
-                response = client.connection_logs(args.query, limit=args.limit, offset=args.offset)
+                response = client.connection_logs(
+                    sent, limit=args.limit, offset=args.offset, mode=mode
+                )
                 offset = args.offset
+    except UnsupportedQueryError as exc:
+        print(exc.render(args.query), file=sys.stderr)
+        return 2
     except InvalidQueryError as exc:
         # The server knows things the local check cannot (organization names).
         print(str(exc), file=sys.stderr)
@@ -193,5 +303,5 @@ def _fetch(args: argparse.Namespace) -> int:
     except ClientError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    write_response(response, args.format, offset=offset)
+    write_response(response, args.format, offset=offset, notes=_notes(plan, response))
     return 0

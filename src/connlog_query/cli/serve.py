@@ -3,6 +3,7 @@
 Without ``--db`` it serves the same embedded SQLite demo store that ``search`` uses (created on
 first use). One session token is accepted: ``--token`` or a random one in Coder's format
 (``<10 chars>-<22 chars>``), printed at start-up and mapped to a demo user, so ``me`` works.
+``--extended`` makes it read ``q`` in the extended language.
 """
 
 from __future__ import annotations
@@ -87,6 +88,12 @@ def register(subparsers: Any) -> None:
     serve.add_argument(
         "--access-log", action="store_true", help="log every request (uvicorn access log)"
     )
+    serve.add_argument(
+        "--extended",
+        action="store_true",
+        help="read the q parameter in the extended language (negation, OR, lists, free text, "
+        "wildcards, relative times) instead of Coder's",
+    )
     serve.set_defaults(handler=_serve)
 
 
@@ -130,7 +137,9 @@ def _serve(args: argparse.Namespace) -> int:
     def authenticate(candidate: str) -> uuid.UUID | None:
         return user_id if secrets.compare_digest(candidate, token) else None
 
-    app = create_app(store, authenticate=authenticate)
+    app = create_app(
+        store, authenticate=authenticate, mode="extended" if args.extended else "coder"
+    )
     try:
         sock = listening_socket(args.host, args.port)
     except OSError as exc:
@@ -142,6 +151,8 @@ def _serve(args: argparse.Namespace) -> int:
     url = f"http://{shown}:{port}"
     print(f"Serving Coder's connection-log API at {url}/api/v2/connectionlog")
     print(f"Session token: {token}  (user {username})")
+    if args.extended:
+        print("Query language: extended (q may use NOT, OR, lists, free text, wildcards)")
     for note in notes:
         print(note)
     print(f"Try: CODER_URL={url} CODER_SESSION_TOKEN={token} connlog-query fetch 'type:ssh'")

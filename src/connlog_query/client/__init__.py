@@ -1,7 +1,8 @@
 """A typed sync/async client for Coder's connection-log API (``GET /api/v2/connectionlog``).
 
-Queries are validated locally in Coder mode before anything is sent, and the canonical form
-goes on the wire. Needs the ``client`` extra (httpx, tenacity).
+Queries are validated locally before anything is sent, and the canonical form goes on the
+wire. Extended queries are planned (:mod:`~connlog_query.client.plan`): the part Coder's server
+can evaluate is sent, the rest filtered locally. Needs the ``client`` extra (httpx, tenacity).
 
 Example:
     >>> from connlog_query.client import Client
@@ -32,6 +33,8 @@ from .errors import (
     TransportError,
     UnauthorizedError,
 )
+from .plan import Plan
+from .scan import FilteredResponse
 
 __all__ = [
     "API_PATH",
@@ -45,11 +48,13 @@ __all__ = [
     "ClientError",
     "ConnectionLog",
     "ConnectionLogResponse",
+    "FilteredResponse",
     "ForbiddenError",
     "InvalidPaginationError",
     "InvalidQueryError",
     "MalformedResponseError",
     "NotFoundError",
+    "Plan",
     "PremiumFeatureRequired",
     "RateLimitedError",
     "RequestTimeoutError",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ssl
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from types import TracebackType
 
@@ -10,6 +11,7 @@ import httpx
 import tenacity
 
 from ..models import ConnectionLog, ConnectionLogResponse
+from ..parser import Mode
 from ..query import Query
 from ._base import (
     DEFAULT_TIMEOUT,
@@ -18,10 +20,11 @@ from ._base import (
     Pager,
     PreparedQuery,
     RetryPolicy,
+    check_pagination,
     decode_response,
-    prepare_query,
     transport_error,
 )
+from .scan import DEFAULT_LIMIT, ResidualScan, scan_page_size
 
 __all__ = ["AsyncClient"]
 
@@ -47,37 +50,64 @@ class AsyncClient(BaseClient):
         transport: httpx.AsyncBaseTransport | None = None,
         retries: int | RetryPolicy = 3,
         headers: Mapping[str, str] | None = None,
+        extended: bool = False,
+        user_id: uuid.UUID | str | None = None,
         verify: bool | ssl.SSLContext = True,
         sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
-        super().__init__(url, token, retries=retries, headers=headers)
+        super().__init__(
+            url, token, retries=retries, headers=headers, extended=extended, user_id=user_id
+        )
         self._sleep = sleep
         self._http = httpx.AsyncClient(
             timeout=timeout, transport=transport, verify=verify, follow_redirects=False
         )
 
     async def connection_logs(
-        self, query: str | Query = "", *, limit: int = 0, offset: int = 0
+        self,
+        query: str | Query = "",
+        *,
+        limit: int = 0,
+        offset: int = 0,
+        mode: Mode | None = None,
+        page_size: int = 100,
     ) -> ConnectionLogResponse:
         """One page of logs matching ``query``; see ``Client.connection_logs``."""
-        return await self._get(prepare_query(query), limit, offset)
+        prepared, predicate = self._prepare(query, mode)
+        if predicate is None:
+            return await self._get(prepared, limit, offset)
+        check_pagination("limit", limit)
+        check_pagination("offset", offset)
+        scan = ResidualScan(
+            predicate,
+            page_size=scan_page_size(page_size, limit, offset),
+            want=offset + (limit or DEFAULT_LIMIT),
+        )
+        while not scan.done:
+            scan.feed(await self._get(prepared, *scan.next_request()))
+        return scan.result(limit, offset)
 
     async def iter_pages(
-        self, query: str | Query = "", *, page_size: int = 100
+        self, query: str | Query = "", *, page_size: int = 100, mode: Mode | None = None
     ) -> AsyncIterator[ConnectionLogResponse]:
         """Every page of ``query`` with only fresh rows; see ``Client.iter_pages``."""
-        prepared = prepare_query(query)
-        pager = Pager(page_size)
-        while not pager.done:
-            page = await self._get(prepared, pager.page_size, pager.offset)
-            fresh = pager.feed(page)
-            yield page.model_copy(update={"connection_logs": fresh})
+        prepared, predicate = self._prepare(query, mode)
+        if predicate is None:
+            pager = Pager(page_size)
+            while not pager.done:
+                page = await self._get(prepared, pager.page_size, pager.offset)
+                fresh = pager.feed(page)
+                yield page.model_copy(update={"connection_logs": fresh})
+            return
+        scan = ResidualScan(predicate, page_size=page_size, keep=False)
+        while not scan.done:
+            yield scan.feed(await self._get(prepared, *scan.next_request()))
 
     async def iter_connection_logs(
-        self, query: str | Query = "", *, page_size: int = 100
+        self, query: str | Query = "", *, page_size: int = 100, mode: Mode | None = None
     ) -> AsyncIterator[ConnectionLog]:
         """Every log matching ``query`` across all pages, each once; an async iterator."""
-        async for page in self.iter_pages(query, page_size=page_size):
+        async for page in self.iter_pages(query, page_size=page_size, mode=mode):
             for log in page.connection_logs:
                 yield log
 

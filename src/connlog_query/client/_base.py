@@ -19,7 +19,8 @@ import email.utils
 import logging
 import os
 import random
-from collections.abc import Mapping
+import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -29,7 +30,7 @@ import tenacity
 
 from ..errors import INVALID_QUERY_MESSAGE, QueryError, ValidationError
 from ..models import ConnectionLog, ConnectionLogResponse
-from ..parser import parse
+from ..parser import Mode, parse
 from ..query import Query
 from .errors import (
     INVALID_PAGINATION_MESSAGE,
@@ -47,6 +48,7 @@ from .errors import (
     TransportError,
     UnauthorizedError,
 )
+from .plan import Plan, plan
 
 __all__ = [
     "API_PATH",
@@ -63,6 +65,7 @@ __all__ = [
     "api_error",
     "check_pagination",
     "decode_response",
+    "parse_text",
     "prepare_query",
     "retry_after_seconds",
     "transport_error",
@@ -226,16 +229,19 @@ def check_pagination(name: str, value: int) -> int:
 
 @dataclass(frozen=True)
 class PreparedQuery:
-    """A validated query and the text sent for it.
+    """A validated query, its push-down plan and the text sent for it.
 
     Attributes:
         query: The validated query.
-        q: Its canonical text, sent as the ``q`` parameter.
+        q: The canonical Coder-mode text of the part the server evaluates, sent as ``q``.
+        plan: What the server evaluates and what is filtered locally (for a Coder-mode
+            query: everything is pushed and nothing is left).
         text: The text the caller wrote, when the query came as a string.
     """
 
     query: Query
     q: str
+    plan: Plan
     text: str | None = None
 
     def located(self) -> tuple[str, Query]:
@@ -248,29 +254,43 @@ class PreparedQuery:
             return self.q, self.query
 
 
-def _coder_text(query: Query) -> str:
-    try:
-        return query.to_string(mode="coder")
-    except ValueError as exc:
-        raise ValueError(
-            f"{exc}: Coder's endpoint accepts only Coder-mode queries (no 'where' part)"
-        ) from None
+def parse_text(text: str, mode: Mode) -> Query:
+    """Parse ``text`` in one language: Coder's exactly, or the extended one.
+
+    There is no fallback from one to the other on purpose: ``username:b*`` is a literal star
+    in Coder's language and a wildcard in the extended one, so trying Coder's first would make
+    a wildcard mean something else depending on what else the query holds.
+    """
+    if mode not in ("coder", "extended"):
+        raise ValueError(f"unknown mode {mode!r}; expected 'coder' or 'extended'")
+    return parse(text, mode=mode)
 
 
-def prepare_query(query: str | Query) -> PreparedQuery:
-    """Validate ``query`` locally (Coder mode) and compute its canonical ``q``.
+def prepare_query(
+    query: str | Query, *, mode: Mode = "coder", now: dt.datetime | None = None
+) -> PreparedQuery:
+    """Validate ``query`` locally, plan it and compute the ``q`` sent for it.
+
+    Args:
+        query: Text, parsed in the language ``mode`` names, or a
+            :class:`~connlog_query.Query` (extended parts are planned whatever ``mode`` says:
+            the object is unambiguous).
+        mode: The language of text: ``"coder"`` (Coder's, exactly) or ``"extended"``.
+        now: The instant relative times resolve at (default: the query's parse-time ``now``,
+            else the current time).
 
     Raises:
-        QueryError: ``query`` is text Coder would reject; nothing is sent.
-        ValueError: ``query`` is a ``Query`` with parts only the extended language has.
+        QueryError: ``query`` is invalid text; nothing is sent.
         TypeError: ``query`` is neither ``str`` nor :class:`~connlog_query.Query`.
     """
-    if isinstance(query, Query):
-        return PreparedQuery(query, _coder_text(query))
+    text: str | None = None
     if isinstance(query, str):
-        parsed = parse(query, mode="coder")
-        return PreparedQuery(parsed, _coder_text(parsed), query)
-    raise TypeError(f"query must be str or connlog_query.Query, not {type(query).__name__}")
+        text = query
+        query = parse_text(query, mode)
+    elif not isinstance(query, Query):
+        raise TypeError(f"query must be str or connlog_query.Query, not {type(query).__name__}")
+    split = plan(query, now=now)
+    return PreparedQuery(query, split.q, split, text)
 
 
 def _snippet(response: httpx.Response) -> str:
@@ -454,12 +474,18 @@ class BaseClient:
         *,
         retries: int | RetryPolicy = 3,
         headers: Mapping[str, str] | None = None,
+        extended: bool = False,
+        user_id: uuid.UUID | str | None = None,
     ) -> None:
         self._base_url = _normalize_url(url)
         self._endpoint = self._base_url + API_PATH
         self._token = _check_token(token)
         self._retry = retries if isinstance(retries, RetryPolicy) else RetryPolicy(retries)
         self._headers = {"Accept": "application/json", **(headers or {})}
+        if not isinstance(extended, bool):
+            raise TypeError("extended must be True or False")
+        self._extended = extended
+        self._user_id = _check_user_id(user_id)
 
     @property
     def url(self) -> str:
@@ -470,6 +496,50 @@ class BaseClient:
     def retry_policy(self) -> RetryPolicy:
         """The retry policy in force."""
         return self._retry
+
+    @property
+    def extended(self) -> bool:
+        """Whether query text is read in the extended language by default (else Coder's)."""
+        return self._extended
+
+    @property
+    def user_id(self) -> uuid.UUID | None:
+        """The caller's user id, for ``me`` in a part of a query filtered locally."""
+        return self._user_id
+
+    def plan(
+        self, query: str | Query, *, mode: Mode | None = None, now: dt.datetime | None = None
+    ) -> Plan:
+        """How ``query`` would run: the ``q`` sent and the residual filtered locally. No I/O.
+
+        Args:
+            query: Text or a ``Query``, as for ``connection_logs``.
+            mode: The language of text (default: ``"extended"`` if the client was created
+                with ``extended=True``, else ``"coder"``).
+            now: The instant relative times resolve at (default: the query's parse-time
+                ``now``, else the current time).
+
+        Raises:
+            QueryError: the query text is invalid.
+        """
+        return prepare_query(query, mode=self._mode(mode), now=now).plan
+
+    def _mode(self, mode: Mode | None) -> Mode:
+        if mode is None:
+            return "extended" if self._extended else "coder"
+        return mode
+
+    def _prepare(
+        self, query: str | Query, mode: Mode | None
+    ) -> tuple[PreparedQuery, Callable[[ConnectionLog], bool] | None]:
+        """The prepared query and its compiled residual (``None``: the server does it all).
+
+        Everything that can fail locally fails here, before the first request.
+        """
+        from .scan import residual_predicate
+
+        prepared = prepare_query(query, mode=self._mode(mode))
+        return prepared, residual_predicate(prepared.plan, user_id=self._user_id)
 
     @classmethod
     def from_env(cls: type[_C], *, environ: Mapping[str, str] | None = None, **kwargs: Any) -> _C:
@@ -518,6 +588,17 @@ def _normalize_url(url: str) -> str:
     if base.endswith(API_PATH):
         base = base[: -len(API_PATH)]
     return base
+
+
+def _check_user_id(user_id: uuid.UUID | str | None) -> uuid.UUID | None:
+    if user_id is None or isinstance(user_id, uuid.UUID):
+        return user_id
+    if isinstance(user_id, str):
+        try:
+            return uuid.UUID(user_id)
+        except ValueError:
+            raise ValueError(f"user_id must be a UUID, got {user_id!r}") from None
+    raise TypeError(f"user_id must be a UUID or str, not {type(user_id).__name__}")
 
 
 def _check_token(token: str | None) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ssl
 import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
 
@@ -11,6 +12,7 @@ import httpx
 import tenacity
 
 from ..models import ConnectionLog, ConnectionLogResponse
+from ..parser import Mode
 from ..query import Query
 from ._base import (
     DEFAULT_TIMEOUT,
@@ -19,10 +21,11 @@ from ._base import (
     Pager,
     PreparedQuery,
     RetryPolicy,
+    check_pagination,
     decode_response,
-    prepare_query,
     transport_error,
 )
+from .scan import DEFAULT_LIMIT, ResidualScan, scan_page_size
 
 __all__ = ["Client"]
 
@@ -39,6 +42,11 @@ class Client(BaseClient):
         transport: An httpx transport to send through (tests, proxies, ASGI apps).
         retries: Retries of transient failures, or a full :class:`RetryPolicy`.
         headers: Extra headers sent with every request.
+        extended: Read query text in the extended language instead of Coder's (per call:
+            ``mode=``). ``Query`` objects with extended parts are accepted either way and
+            planned (see :meth:`plan`).
+        user_id: Your user id, needed only when ``me`` is in a part of an extended query
+            that is filtered locally (the server knows who ``me`` is; the client does not).
         verify: TLS verification, as for httpx (``False`` or an ``ssl.SSLContext``).
         sleep: How to wait between retries (tests pass a recorder).
 
@@ -47,6 +55,9 @@ class Client(BaseClient):
         ...     page = client.connection_logs("type:ssh status:ongoing", limit=50)
         ...     for log in client.iter_connection_logs("workspace_owner:me"):
         ...         print(log.connect_time, log.workspace_name)
+        >>> with Client.from_env(extended=True) as client:  # doctest: +SKIP
+        ...     print(client.plan("type:ssh (dev OR -status:ongoing)"))
+        ...     page = client.connection_logs("type:ssh,vscode connected:>=-24h", limit=20)
     """
 
     def __init__(
@@ -58,10 +69,14 @@ class Client(BaseClient):
         transport: httpx.BaseTransport | None = None,
         retries: int | RetryPolicy = 3,
         headers: Mapping[str, str] | None = None,
+        extended: bool = False,
+        user_id: uuid.UUID | str | None = None,
         verify: bool | ssl.SSLContext = True,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        super().__init__(url, token, retries=retries, headers=headers)
+        super().__init__(
+            url, token, retries=retries, headers=headers, extended=extended, user_id=user_id
+        )
         self._sleep = sleep
         # Redirects are not followed: the token header would go along to another origin.
         self._http = httpx.Client(
@@ -69,46 +84,82 @@ class Client(BaseClient):
         )
 
     def connection_logs(
-        self, query: str | Query = "", *, limit: int = 0, offset: int = 0
+        self,
+        query: str | Query = "",
+        *,
+        limit: int = 0,
+        offset: int = 0,
+        mode: Mode | None = None,
+        page_size: int = 100,
     ) -> ConnectionLogResponse:
         """One page of logs matching ``query``, newest first.
 
+        A query the server cannot evaluate whole (extended parts) is planned: the pushed part
+        is sent as ``q`` and its pages are read, ``page_size`` rows (at least
+        ``offset + limit``) at a time, until ``offset + limit`` rows pass the residual filter
+        or the rows run out. The answer is then a :class:`FilteredResponse` whose ``count`` is
+        exact only when ``count_exact`` is true (see :meth:`plan`).
+
         Args:
-            query: Query text (validated locally first, in Coder mode) or a ``Query``.
-            limit: Rows per page; ``0`` lets the server choose (100).
+            query: Query text (validated locally first) or a ``Query``.
+            limit: Rows per page; ``0`` means 100, as Coder's server does.
             offset: Rows to skip.
+            mode: The language of text: ``"coder"`` (Coder's, exactly) or ``"extended"``
+                (default: ``"extended"`` if the client was created with ``extended=True``).
+            page_size: Rows per request of the pushed query, when there is a residual.
 
         Raises:
-            QueryError: the query text is invalid; nothing was sent.
+            QueryError: the query text is invalid, or its local part needs something Coder's
+                answers lack (``UnsupportedQueryError``); nothing was sent.
             InvalidQueryError: the server rejected the query (also a ``QueryError``).
             APIError: any other non-200 answer (subclasses per status).
             TransportError: no answer, after the retries.
             MalformedResponseError: the answer is not Coder's JSON.
         """
-        return self._get(prepare_query(query), limit, offset)
+        prepared, predicate = self._prepare(query, mode)
+        if predicate is None:
+            return self._get(prepared, limit, offset)
+        check_pagination("limit", limit)
+        check_pagination("offset", offset)
+        scan = ResidualScan(
+            predicate,
+            page_size=scan_page_size(page_size, limit, offset),
+            want=offset + (limit or DEFAULT_LIMIT),
+        )
+        while not scan.done:
+            scan.feed(self._get(prepared, *scan.next_request()))
+        return scan.result(limit, offset)
 
     def iter_pages(
-        self, query: str | Query = "", *, page_size: int = 100
+        self, query: str | Query = "", *, page_size: int = 100, mode: Mode | None = None
     ) -> Iterator[ConnectionLogResponse]:
         """Every page of ``query`` in turn, each holding only rows not seen on earlier pages.
 
-        ``count`` and ``count_cap`` of each page are the server's; use them for progress.
+        Without a residual, ``count`` and ``count_cap`` of each page are the server's; use
+        them for progress. With one, each page is a :class:`FilteredResponse` of one pushed
+        page's matching rows, with the counts so far (``scanned``, ``count_max``).
         """
-        prepared = prepare_query(query)
-        pager = Pager(page_size)
-        while not pager.done:
-            page = self._get(prepared, pager.page_size, pager.offset)
-            fresh = pager.feed(page)
-            yield page.model_copy(update={"connection_logs": fresh})
+        prepared, predicate = self._prepare(query, mode)
+        if predicate is None:
+            pager = Pager(page_size)
+            while not pager.done:
+                page = self._get(prepared, pager.page_size, pager.offset)
+                fresh = pager.feed(page)
+                yield page.model_copy(update={"connection_logs": fresh})
+            return
+        scan = ResidualScan(predicate, page_size=page_size, keep=False)
+        while not scan.done:
+            yield scan.feed(self._get(prepared, *scan.next_request()))
 
     def iter_connection_logs(
-        self, query: str | Query = "", *, page_size: int = 100
+        self, query: str | Query = "", *, page_size: int = 100, mode: Mode | None = None
     ) -> Iterator[ConnectionLog]:
         """Every log matching ``query`` across all pages, each once, newest first.
 
-        The query is validated before the first request, when iteration starts.
+        The query is validated before the first request, when iteration starts. Extended
+        parts are filtered locally (see :meth:`connection_logs`).
         """
-        for page in self.iter_pages(query, page_size=page_size):
+        for page in self.iter_pages(query, page_size=page_size, mode=mode):
             yield from page.connection_logs
 
     def close(self) -> None:

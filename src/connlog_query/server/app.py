@@ -7,7 +7,9 @@ status codes itself, and it is the well-known base that FastAPI builds on. uvico
 The handler follows Coder's order (reference section 2): authentication (401), licence (403),
 pagination then search query (400, via :mod:`connlog_query.server.request`), authorization
 (403), then the store's count and list (500 on failure). Bodies are byte-identical to
-Coder's: compact JSON with Go's HTML escaping and a trailing newline.
+Coder's: compact JSON with Go's HTML escaping and a trailing newline. With
+``mode="extended"`` the ``q`` parameter is read in the extended language; errors keep Coder's
+400 body.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from starlette.routing import Route
 from ..backends.context import CompileContext
 from ..errors import QueryError
 from ..models import ConnectionLogResponse
+from ..parser import Mode
 from ..query import Query
 from ._json import dump_model, dumps
 from .openapi import API_PATH, openapi_document
@@ -125,11 +128,13 @@ class _ConnectionLogEndpoint:
         authenticate: Authenticate | None,
         authorize: Authorize | None,
         licensed: bool,
+        mode: Mode,
     ) -> None:
         self.store = store
         self.authenticate = authenticate
         self.authorize = authorize
         self.licensed = licensed
+        self.mode: Mode = mode
 
     async def handle(self, request: Request) -> Response:
         try:
@@ -165,7 +170,7 @@ class _ConnectionLogEndpoint:
     def _answer(
         self, params: Mapping[str, Sequence[str]], user_id: uuid.UUID | None
     ) -> ConnectionLogResponse:
-        parsed: ConnectionLogRequest = parse_query_string(params)
+        parsed: ConnectionLogRequest = parse_query_string(params, mode=self.mode)
         if self.authorize is not None and not self.authorize(user_id):
             raise RequestError(403, FORBIDDEN_MESSAGE, FORBIDDEN_DETAIL)
         try:
@@ -194,6 +199,7 @@ def create_app(
     licensed: bool = True,
     openapi_url: str | None = "/openapi.json",
     debug: bool = False,
+    mode: Mode = "coder",
 ) -> Starlette:
     """An ASGI app answering ``GET /api/v2/connectionlog`` from ``store`` like Coder.
 
@@ -208,10 +214,17 @@ def create_app(
         licensed: ``False`` answers every request with Coder's 403 "Premium feature" body.
         openapi_url: Where the OpenAPI document is served (``None``: not served).
         debug: Starlette's debug mode.
+        mode: The language of ``q``: ``"coder"`` (default, Coder's exactly) or
+            ``"extended"`` (the extended language, a superset; the store must evaluate
+            extended queries, as every store of :mod:`connlog_query.store` does). Invalid
+            queries get Coder's 400 body either way. Relative times resolve at the time of
+            each request.
 
     Also served: ``GET /healthz`` (``OK``, as Coder) and Coder's JSON 404 for unknown paths.
     """
-    endpoint = _ConnectionLogEndpoint(store, authenticate, authorize, licensed)
+    if mode not in ("coder", "extended"):
+        raise ValueError(f"mode must be 'coder' or 'extended', got {mode!r}")
+    endpoint = _ConnectionLogEndpoint(store, authenticate, authorize, licensed, mode)
     routes = [
         Route(API_PATH, endpoint.handle, methods=["GET"]),
         Route("/healthz", _healthz, methods=["GET"]),

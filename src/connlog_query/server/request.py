@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import INVALID_QUERY_MESSAGE, QueryError, ValidationError
 from ..gocompat import go_quote, parse_go_uuid
-from ..parser import parse
+from ..parser import Mode, parse
 from ..query import Query
 
 __all__ = [
@@ -236,6 +236,7 @@ def parse_request(
     offset: str | Sequence[str] | None = None,
     *,
     after_id: str | Sequence[str] | None = None,
+    mode: Mode = "coder",
 ) -> ConnectionLogRequest:
     """Validate the URL parameters of a connection-log request in Coder's order.
 
@@ -248,6 +249,9 @@ def parse_request(
         offset: Rows to skip (positive 32-bit integer).
         after_id: Coder's shared pagination parser validates it as a UUID; the endpoint
             then ignores it.
+        mode: The language of ``q``: ``"coder"`` (Coder's) or ``"extended"`` (a superset:
+            negation, OR, lists, free text, wildcards, relative times). Errors have Coder's
+            400 body either way.
 
     Raises:
         RequestError: 400 ``Query parameters have invalid values.`` (checked first) or
@@ -265,7 +269,7 @@ def parse_request(
     q_values = _values(q)
     text = q_values[0] if q_values else ""
     try:
-        query = parse(text)
+        query = parse(text, mode=mode)
     except QueryError as exc:
         raise RequestError.from_query_error(exc) from exc
     return ConnectionLogRequest(query, text, limit_value, offset_value)
@@ -320,8 +324,12 @@ def _go_text(text: str) -> str:
     return "".join("\ufffd" if "\udc80" <= ch <= "\udcff" else ch for ch in text)
 
 
-def parse_query_string(raw: str | bytes | Mapping[str, Sequence[str]]) -> ConnectionLogRequest:
+def parse_query_string(
+    raw: str | bytes | Mapping[str, Sequence[str]], *, mode: Mode = "coder"
+) -> ConnectionLogRequest:
     """:func:`parse_request` on a raw URL query string (or an already split multi-map).
+
+    ``mode`` is the language of ``q``, as for :func:`parse_request`.
 
     Raises:
         RequestError: as :func:`parse_request`.
@@ -329,5 +337,5 @@ def parse_query_string(raw: str | bytes | Mapping[str, Sequence[str]]) -> Connec
     params = raw if isinstance(raw, Mapping) else parse_go_query(raw)
     q = [_go_text(v) for v in params.get("q", ())]
     return parse_request(
-        q, params.get("limit"), params.get("offset"), after_id=params.get("after_id")
+        q, params.get("limit"), params.get("offset"), after_id=params.get("after_id"), mode=mode
     )
