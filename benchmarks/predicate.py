@@ -7,7 +7,9 @@ The ratio is compiled rows/s divided by lambda rows/s (1.0 = as fast as hand-wri
 target >= 0.7).
 
 Records: 50,000 distinct demo rows repeated 20 times (1,000,000 list entries), as
-``ConnectionLog`` models and, for a few queries, as ``json.loads`` dicts.
+``ConnectionLog`` models and, for a few queries, as ``json.loads`` dicts. A third table runs
+extended queries (wildcard, OR across keys, negation, free text, relative range, a mix), with
+relative times resolved at a fixed clock (``CompileContext(now=...)``).
 
 Run: ``python benchmarks/predicate.py [--rows N] [--repeat R] [--quick] [--smoke]``.
 """
@@ -15,6 +17,7 @@ Run: ``python benchmarks/predicate.py [--rows N] [--repeat R] [--quick] [--smoke
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import statistics
 import time
@@ -24,7 +27,7 @@ from typing import Any
 from connlog_query import parse
 from connlog_query.backends import memory
 from connlog_query.backends.context import CompileContext
-from connlog_query.demo import generate
+from connlog_query.demo import ANCHOR, generate
 
 DISTINCT = 50_000
 
@@ -186,8 +189,86 @@ def main(argv: list[str] | None = None) -> int:
     for text, hand, records in dict_cases:
         ratios.append(compare(text, compiled(text), hand, records, args.repeat))
     print()
+    print("Extended queries (--extended), ConnectionLog models unless marked dicts:")
+    print()
+    print(HEADER)
+    for text, hand, records in extended_cases(data, models, dicts):
+        predicate = memory.compile(
+            parse(text, mode="extended"),
+            context=CompileContext(user_id=alice, now=NOW),
+            users=users,
+            organizations=data.organizations,
+        )
+        label = f"{text} (dicts)" if records is dicts else text
+        ratios.append(compare(label, predicate, hand, records, args.repeat))
+    print()
     print(f"geometric mean ratio: {statistics.geometric_mean(ratios):.2f}; min {min(ratios):.2f}")
     return 0
+
+
+NOW = ANCHOR + dt.timedelta(minutes=30)
+"""The clock relative times resolve at (fixed, so every run selects the same rows)."""
+
+
+def extended_cases(
+    data: Any, models: Sequence[Any], dicts: Sequence[Any]
+) -> list[tuple[str, Callable[[Any], bool], Sequence[Any]]]:
+    """Extended queries with the lambda a person would write for each (look-ups done by
+    hand beforehand, as for the Coder-mode table)."""
+    alice, bob = data.user("alice").id, data.user("bob").id
+    alice_s = str(alice)
+    ssh = frozenset({"ssh", "zed"})
+    vscode = frozenset({"vscode", "cursor", "windsurf", "code_server"})  # in the demo data
+    a_owners = frozenset(
+        u.id for u in data.users if not u.deleted and u.username.lower()[:1] == "a"
+    )
+    (a_owner,) = a_owners
+    dev_owners = frozenset(u.id for u in data.users if "dev" in u.username.lower())
+    assert not dev_owners  # the lambdas below rely on no username holding "dev"
+    week_ago, day_ago = NOW - dt.timedelta(days=7), NOW - dt.timedelta(days=1)
+    fortnight = NOW - dt.timedelta(days=14)
+
+    def user_is(r: Any, uid: Any) -> bool:
+        return r.web_info is not None and r.web_info.user is not None and r.web_info.user.id == uid
+
+    return [
+        ("workspace_owner:a*", lambda r: r.workspace_owner_id == a_owner, models),
+        ("type:ssh OR username:alice", lambda r: r.type in ssh or user_is(r, alice), models),
+        ("-type:ssh -username:bob", lambda r: r.type not in ssh and not user_is(r, bob), models),
+        (
+            "dev",
+            lambda r: "dev" in r.workspace_name.lower() or "dev" in r.agent_name.lower(),
+            models,
+        ),
+        ("connected:-7d..-1d", lambda r: week_ago <= r.connect_time <= day_ago, models),
+        (
+            "type:ssh,vscode (dev OR gpu) connected:>=-14d",
+            lambda r: (
+                r.type in ssh | vscode
+                and r.connect_time >= fortnight
+                and (
+                    "dev" in r.workspace_name.lower()
+                    or "dev" in r.agent_name.lower()
+                    or "gpu" in r.workspace_name.lower()
+                    or "gpu" in r.agent_name.lower()
+                )
+            ),
+            models,
+        ),
+        (
+            "dev OR username:alice",
+            lambda r: (
+                "dev" in r["workspace_name"].lower()
+                or "dev" in r["agent_name"].lower()
+                or (
+                    (w := r.get("web_info")) is not None
+                    and w["user"] is not None
+                    and w["user"]["id"] == alice_s
+                )
+            ),
+            dicts,
+        ),
+    ]
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ directory with ``CONNLOG_QUERY_DATA_DIR``, so the user's real data directory is 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import sys
@@ -245,3 +246,77 @@ def test_table_matches_store(db_url: str) -> None:
     assert [r["id"] for r in csv.DictReader(io.StringIO(stream.getvalue()))] == [
         str(log.id) for log in page.connection_logs
     ]
+
+
+NOW_TEXT = "2025-07-28T18:30:00Z"
+
+
+def test_extended_search(capsys: pytest.CaptureFixture[str], db_url: str) -> None:
+    text = "(type:ssh,vscode OR username:b*) -status:completed connected:>=-7d"
+    argv = ("search", text, "--db", db_url, "--format", "json", "--limit", "500")
+    code, out, err = run(capsys, *argv, "--extended", "--now", NOW_TEXT)
+    assert code == 0, err
+    query = parse(text, mode="extended")
+    now = dt.datetime(2025, 7, 28, 18, 30, tzinfo=dt.timezone.utc)
+    expected = oracle(DATA, query, now=now)
+    assert expected
+    body = json.loads(out)
+    assert [row["id"] for row in body["connection_logs"]] == [str(i) for i in expected]
+    assert "now = 2025-07-28T18:30:00Z" in err
+
+
+def test_extended_needs_the_flag(capsys: pytest.CaptureFixture[str], db_url: str) -> None:
+    code, out, err = run(capsys, "search", "type:ssh OR dev", "--db", db_url)
+    assert code == 2
+    assert out == ""
+    assert "error" in err
+    code, _, err = run(capsys, "search", "type:ssh OR", "--db", db_url, "--extended")
+    assert code == 2
+    assert "OR" in err
+
+
+def test_extended_me_inside_where(capsys: pytest.CaptureFixture[str], db_url: str) -> None:
+    argv = ("search", "type:ssh OR workspace_owner:me", "--db", db_url, "--extended")
+    code, out, err = run(capsys, *argv, "--limit", "1")
+    assert code == 0, err
+    assert "me = alice (the default demo user" in out
+    expected = oracle(DATA, parse(argv[1], mode="extended"), user_id=DATA.user("alice").id)
+    assert f"of {len(expected)} matching" in out
+
+
+def test_relative_times_default_to_the_current_time(
+    capsys: pytest.CaptureFixture[str], db_url: str
+) -> None:
+    """Every demo row is in the past: before now they all are, in the last hour none is."""
+    argv = ("search", "connected:>=-1h", "--db", db_url, "--extended", "--format", "json")
+    code, out, err = run(capsys, *argv)
+    assert code == 0, err
+    assert json.loads(out)["count"] == 0
+    assert "now = " in err
+
+
+def test_bad_now_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["search", "type:ssh", "--now", "2025-07-28 18:00"])
+    assert info.value.code == 2
+    assert "time zone" in capsys.readouterr().err
+
+
+def test_sql_extended(capsys: pytest.CaptureFixture[str]) -> None:
+    text = 'workspace_owner:a%_* "x\' or 1=1" connected:>=-24h'
+    argv = ("sql", text, "--extended", "--dialect", "postgresql", "--format", "json")
+    code, out, err = run(capsys, *argv, "--now", NOW_TEXT)
+    assert code == 0, err
+    body = json.loads(out)
+    assert body["now"] == NOW_TEXT
+    assert "1=1" not in body["where"]
+    assert "a%_" not in body["where"]
+    assert "x' or 1=1" in body["params"]
+    assert "2025-07-27 18:30:00+00:00" in body["params"]
+    code, out, _ = run(capsys, "sql", text, "--extended", "--now", NOW_TEXT)
+    assert code == 0
+    assert (
+        out.splitlines()[-1] == f"-- now = {NOW_TEXT} (relative times are resolved at this instant)"
+    )
+    code, _, err = run(capsys, "sql", text)
+    assert code == 2

@@ -8,6 +8,11 @@ before and just after stored ones, workspace and connection ids, ``me``). Then:
 * every store (memory, SQLite, PostgreSQL, MariaDB) lists the oracle's rows in the oracle's order;
 * every store returns the same page (byte-identical JSON) for a random limit and offset.
 
+A second property does the same for random EXTENDED expressions (value lists, wildcards, free
+text, absolute and relative time bounds, NOT/AND/OR nested) over the demo data plus users and
+workspaces with LIKE metacharacters, mixed case and non-ASCII names
+(``store_helpers.extended_data``), with the clock injected as ``CompileContext(now=NOW)``.
+
 Connections are opened once per module; each example replaces the rows.
 """
 
@@ -27,7 +32,9 @@ from connlog_query.demo import DemoData
 from connlog_query.store import Store
 from store_helpers import (
     KINDS,
+    NOW,
     UnknownOrganization,
+    extended_scenarios,
     open_kind,
     oracle,
     scenarios,
@@ -96,6 +103,36 @@ def test_backends_and_stores_agree(
     for kind, store in loaded.stores.items():
         everything = store.list(query, limit=5000, context=context)
         assert [log.id for log in everything.connection_logs] == expected, kind
+        pages[kind] = _outcome(
+            lambda s=store: s.list(
+                query, limit=limit, offset=offset, context=context
+            ).model_dump_json()
+        )
+    assert len(set(pages.values())) == 1, pages
+
+
+@settings(max_examples=80, deadline=None)
+@given(scenario=extended_scenarios())
+def test_extended_queries_agree(
+    loaded: _Loaded, scenario: tuple[DemoData, Query, uuid.UUID, int, int]
+) -> None:
+    data, query, caller, limit, offset = scenario
+    context = CompileContext(user_id=caller, now=NOW)
+    loaded.hold(data)
+    expected = oracle(data, query, user_id=caller, now=NOW)
+    event("some rows match" if expected else "no row matches")
+    event("has a where part" if query.where is not None else "Coder-mode only")
+
+    predicate = memory.compile(
+        query, context=context, users=data.users, organizations=data.organizations
+    )
+    assert {log.id for log in data.connection_logs if predicate(log)} == set(expected)
+
+    pages = {}
+    for kind, store in loaded.stores.items():
+        everything = store.list(query, limit=5000, context=context)
+        assert [log.id for log in everything.connection_logs] == expected, kind
+        assert everything.count == min(len(expected), 2001), kind
         pages[kind] = _outcome(
             lambda s=store: s.list(
                 query, limit=limit, offset=offset, context=context

@@ -3,7 +3,8 @@
 The data set gets extra users, organizations and rows whose names and emails are payloads
 themselves, so a payload query that should match does match (and the checks are not all
 "no rows"). Queries are built as ``Query`` objects, because Coder's query language cannot spell
-some of these values (it has no escapes).
+some of these values (it has no escapes). The same payloads also go inside extended wildcards
+(``*payload*`` on each name and email key) and free text.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pytest
 from connlog_query import Query, QueryError
 from connlog_query.backends import memory, sql
 from connlog_query.demo import DemoData, generate
+from connlog_query.expr import Filter, Text, Wildcard
 from connlog_query.store import LogRecord, OrganizationRecord, Store
 from store_helpers import KINDS, open_kind, oracle, server_dsns
 
@@ -173,3 +175,58 @@ def test_payload_never_reaches_sql_text(dialect: str, field: str, payload: str) 
     else:
         assert fragment.sql == benign
         assert getattr(query, field) in fragment.params
+
+
+def _wildcard(payload: str) -> Wildcard | None:
+    try:
+        return Wildcard(pattern=f"*{payload}*")
+    except ValueError:
+        return None  # white space, quotes, commas or parentheses: not a writable pattern
+
+
+def _text(payload: str) -> Text | None:
+    try:
+        return Text(text=payload)
+    except ValueError:
+        return None  # text the query model refuses (a lone surrogate is not valid text)
+
+
+EXTENDED_CASES = [
+    (field, payload)
+    for field in TEXT_FIELDS
+    for payload in PAYLOADS
+    if _wildcard(payload) is not None
+] + [("text", payload) for payload in PAYLOADS if _text(payload) is not None]
+
+
+def _extended_query(field: str, payload: str) -> Query:
+    if field == "text":
+        return Query(where=_text(payload))
+    wildcard = _wildcard(payload)
+    assert wildcard is not None
+    return Query(where=Filter(key=field, values=(wildcard,)))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("field", "payload"), EXTENDED_CASES)
+def test_extended_payload_matches_memory(store: Store, field: str, payload: str) -> None:
+    query = _extended_query(field, payload)
+    expected = _memory_ids(query)
+    got = [log.id for log in store.list(query, limit=5000).connection_logs]
+    assert got == expected == oracle(DATA, query)
+
+
+def test_extended_payloads_do_match_something() -> None:
+    results = [_memory_ids(_extended_query(f, p)) for f, p in EXTENDED_CASES]
+    assert sum(1 for r in results if r) >= 15
+    assert len(EXTENDED_CASES) >= 80
+
+
+@pytest.mark.parametrize("dialect", ["postgresql", "sqlite", "mysql"])
+@pytest.mark.parametrize(("field", "payload"), EXTENDED_CASES)
+def test_extended_payload_never_reaches_sql_text(dialect: str, field: str, payload: str) -> None:
+    benign = sql.compile(_extended_query(field, "benign"), dialect).sql
+    fragment = sql.compile(_extended_query(field, payload), dialect)
+    if fragment.sql == sql.ALWAYS_FALSE:
+        assert "\x00" in payload or "\ud800" in payload
+    else:
+        assert fragment.sql == benign

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import types
 import uuid
 from typing import Any
 
@@ -14,7 +15,7 @@ from connlog_query.backends import get_backend, memory
 from connlog_query.backends.context import CompileContext
 from connlog_query.demo import DemoData, generate
 from connlog_query.models import ConnectionLog, User
-from store_helpers import oracle, scenarios
+from store_helpers import NOW, extended_data, extended_scenarios, oracle, scenarios
 
 DATA = generate(seed=8, n_logs=500)
 LOGS = DATA.connection_logs
@@ -220,11 +221,167 @@ def test_plain_objects_work_like_models() -> None:
     assert [log.id for log in LOGS if predicate(Row(log))] == _ids(predicate)
 
 
-def test_extended_queries_are_refused() -> None:
-    from connlog_query.backends.context import UnsupportedQueryError
+EXTENDED = extended_data(DATA)
+EXTENDED_LOGS = EXTENDED.connection_logs
+EXTENDED_USERS = memory.UserTable.of(EXTENDED.users)
 
-    query = parse("type:ssh -username:bob", mode="extended")
-    assert query.where is not None
-    with pytest.raises(UnsupportedQueryError) as info:
+EXTENDED_QUERIES = [
+    "type:ssh -username:bob",
+    "-username:bob",
+    "NOT (type:ssh OR status:completed)",
+    "type:ssh,vscode,workspace_app status:ongoing",
+    "status:ongoing,completed",
+    "type:workspace_app,jetbrains status:ongoing,completed",
+    "workspace_owner:me OR username:alice,bo*",
+    "workspace_owner:*_* OR workspace_owner:per%*",
+    "workspace_owner_email:*ob@* -type:ssh",
+    "user_email:mallory*,*@example.org",
+    "dev OR gpu OR carol",
+    '"ünï" OR "über"',
+    "-dev -gent",
+    "connected:>=-24h OR connected:<2025-06-20",
+    "connected:-7d..-1d type:ssh",
+    "connected:>-3h connected:<now",
+    "organization:sandbox,research-lab -organization:acme",
+    "(organization:coder workspace_owner:a*) OR (organization:acme -username:*)",
+    "NOT (NOT (dev type:ssh) OR connected:>=-1w)",
+]
+
+
+def _mapping_proxy(log: ConnectionLog) -> Any:
+    """A read-only mapping that is not a ``dict`` (takes the generic mapping path)."""
+    return types.MappingProxyType(json.loads(log.model_dump_json()))
+
+
+@pytest.mark.parametrize("text", EXTENDED_QUERIES)
+def test_extended_queries_agree_with_the_oracle_on_every_record_form(text: str) -> None:
+    query = parse(text, mode="extended", now=NOW)
+    predicate = memory.compile(
+        query,
+        context=CompileContext(user_id=ALICE, now=NOW),
+        users=EXTENDED_USERS,
+        organizations=EXTENDED.organizations,
+    )
+    expected = set(oracle(EXTENDED, query, user_id=ALICE, now=NOW))
+    assert expected, f"{text!r} selects nothing: the case would be vacuous"
+    assert expected != {log.id for log in EXTENDED.logs}, f"{text!r} selects everything"
+    for form in (
+        lambda log: log,
+        lambda log: json.loads(log.model_dump_json()),
+        lambda log: log.model_dump(),
+        _mapping_proxy,
+    ):
+        assert {log.id for log in EXTENDED_LOGS if predicate(form(log))} == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(scenario=extended_scenarios())
+def test_property_extended_model_json_and_oracle_agree(
+    scenario: tuple[DemoData, Query, uuid.UUID, int, int],
+) -> None:
+    data, query, caller, _, _ = scenario
+    predicate = memory.compile(
+        query,
+        context=CompileContext(user_id=caller, now=NOW),
+        users=data.users,
+        organizations=data.organizations,
+    )
+    expected = set(oracle(data, query, user_id=caller, now=NOW))
+    logs = data.connection_logs
+    assert {log.id for log in logs if predicate(log)} == expected
+    assert {log.id for log in logs if predicate(json.loads(log.model_dump_json()))} == expected
+
+
+def test_negated_null_leaves_are_true() -> None:
+    """Two-valued logic: ``username:bob`` is false (not unknown) on a row without a user."""
+    negated = memory.compile(parse("-username:bob", mode="extended"), users=USERS)
+    plain = memory.compile(parse("username:bob"), users=USERS)
+    for log in LOGS:
+        assert negated(log) is not plain(log)
+    assert any(negated(log) for log in LOGS if log.web_info is None)
+    never = memory.compile(parse("-username:nobody", mode="extended"), users=USERS)
+    assert all(never(log) for log in LOGS)
+
+
+def test_me_anywhere_needs_a_user_id() -> None:
+    query = parse("type:ssh OR -username:me", mode="extended")
+    with pytest.raises(QueryError) as info:
         memory.compile(query, users=USERS)
-    assert info.value.errors[0].field == "where"
+    assert [e.field for e in info.value.errors] == ["username"]
+
+
+def test_organization_names_inside_where() -> None:
+    query = parse("type:ssh OR organization:acme,sandbox", mode="extended")
+    live = {DATA.organization("acme").id, DATA.organization("sandbox").id}
+    by_table = memory.compile(query, organizations=DATA.organizations)
+    assert {
+        log.organization.id for log in LOGS if by_table(log) and log.type not in ("ssh", "zed")
+    } == live
+    by_name = memory.compile(query)  # no table: the record's own organization name
+    assert {log.id for log in LOGS if by_name(log)} >= {log.id for log in LOGS if by_table(log)}
+    with pytest.raises(QueryError) as info:
+        memory.compile(
+            parse("-organization:nope", mode="extended"), organizations=DATA.organizations
+        )
+    assert 'organization "nope" either does not exist' in info.value.errors[0].detail
+
+
+def test_relative_times_use_the_context_clock() -> None:
+    query = parse("connected:>=-24h", mode="extended")
+    newest = max(log.connect_time for log in LOGS)
+    at_newest = memory.compile(query, context=CompileContext(now=newest))
+    assert {log.id for log in LOGS if at_newest(log)} == set(oracle(DATA, query, now=newest))
+    assert any(at_newest(log) for log in LOGS)
+    # Without a clock: the current time, long after every demo row.
+    assert not any(memory.compile(query)(log) for log in LOGS)
+    assert all(memory.compile(parse("connected:<now", mode="extended"))(log) for log in LOGS)
+
+
+def test_without_tables_names_come_from_the_records() -> None:
+    """The approximation the HTTP client relies on for residual filters: names, wildcards
+    and free text read the record, with no deleted-user rule."""
+    deleted_bob = EXTENDED.user("bob", deleted=True).id
+    for text in ("workspace_owner:bo*", "bob", "-workspace_owner:alice,bo*"):
+        query = parse(text, mode="extended")
+        without = memory.compile(query)
+        expected = {
+            log.id
+            for log in EXTENDED_LOGS
+            if memory.compile(query, users=EXTENDED_USERS)(log)
+            or log.workspace_owner_id == deleted_bob
+        }
+        if text.startswith("-"):
+            expected = {
+                log.id
+                for log in EXTENDED_LOGS
+                if memory.compile(query, users=EXTENDED_USERS)(log)
+                and log.workspace_owner_id != deleted_bob
+            }
+        assert {log.id for log in EXTENDED_LOGS if without(log)} == expected
+    with pytest.raises(ValueError, match="workspace_owner_email"):
+        memory.compile(parse("type:ssh OR workspace_owner_email:a*", mode="extended"))
+
+
+def test_wildcards_are_literal_but_for_the_star() -> None:
+    table = memory.UserTable.of(EXTENDED.users)
+    for pattern, names in {
+        "per%*": {"per%cent"},
+        "under_*": {"under_score"},
+        "*_*": {"under_score"},  # gone_user is deleted
+        "back\\*": {"back\\slash"},
+        "bang!*": {"bang!x"},
+        "star**": {"star*name"},
+        "*.*": {"mixed.case"},
+        "%*": set(),
+        "_*": set(),
+    }.items():
+        predicate = memory.compile(
+            parse(f"workspace_owner:{pattern}", mode="extended"), users=table
+        )
+        owners = {log.workspace_owner_username.lower() for log in EXTENDED_LOGS if predicate(log)}
+        assert owners == names, pattern
+
+
+def test_ascii_fold() -> None:
+    assert memory.ascii_fold("Dev-Box ÜBER Ágent") == "dev-box Über Ágent"
+    assert memory.ascii_fold("") == ""

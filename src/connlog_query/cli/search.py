@@ -1,5 +1,8 @@
 """``connlog-query search`` (run a query against a store) and ``connlog-query sql`` (show its SQL).
 
+Both take ``--extended`` (the extended language: OR, NOT, groups, lists, free text, wildcards,
+relative times) and ``--now TIME`` (the clock for relative times; default: the current time).
+
 Without ``--db``, ``search`` uses an embedded SQLite store in the user's data directory
 (``platformdirs.user_data_dir("connlog-query")``, or ``$CONNLOG_QUERY_DATA_DIR``), built from
 demo data the first time, with a progress bar on stderr. The file is written under a temporary
@@ -9,6 +12,7 @@ name and renamed when complete, so an interrupted first run leaves nothing half-
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import sys
@@ -21,9 +25,12 @@ from typing import Any
 from ..backends.context import CompileContext
 from ..backends.schema import Schema
 from ..errors import QueryError
+from ..expr import And, Filter, Not, Or
+from ..models import format_go_time
 from ..parser import parse
 from ..query import Query
 from ..values import ME
+from .check import add_extended_flag
 from .output import add_format_argument, write_response
 
 __all__ = [
@@ -109,6 +116,28 @@ def _non_negative(text: str) -> int:
     return value
 
 
+def _time_arg(text: str) -> dt.datetime:
+    try:
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an RFC 3339 time such as 2025-07-28T18:00:00Z, got {text!r}"
+        ) from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"give a time zone (Z or an offset), got {text!r}")
+    return value.astimezone(dt.timezone.utc)
+
+
+def _add_clock_flags(parser: argparse.ArgumentParser) -> None:
+    add_extended_flag(parser)
+    parser.add_argument(
+        "--now",
+        type=_time_arg,
+        metavar="TIME",
+        help="the clock for relative times such as connected:>=-24h (RFC 3339; default: now)",
+    )
+
+
 def _uuid_arg(text: str) -> uuid.UUID:
     try:
         return uuid.UUID(text)
@@ -121,10 +150,12 @@ def register(subparsers: Any) -> None:
     search = subparsers.add_parser(
         "search",
         help="run a query against a connection-log store",
-        description="Run QUERY (Coder's connection-log search language) against a store and "
-        "print the page Coder's endpoint would return. Without --db, an embedded SQLite store "
-        "filled with demo data is used (created on first use).",
-        epilog="example: connlog-query search 'type:ssh status:ongoing'",
+        description="Run QUERY (Coder's connection-log search language, or the extended one "
+        "with --extended) against a store and print the page Coder's endpoint would return. "
+        "Without --db, an embedded SQLite store filled with demo data is used (created on "
+        "first use).",
+        epilog="examples: connlog-query search 'type:ssh status:ongoing'; "
+        "connlog-query search --extended 'type:ssh,vscode -status:completed connected:>=-24h'",
     )
     search.add_argument("query", metavar="QUERY", help="the search query, e.g. 'type:ssh'")
     search.add_argument(
@@ -145,12 +176,14 @@ def register(subparsers: Any) -> None:
         metavar="USERNAME",
         help="the user 'me' stands for (default for the demo data: alice)",
     )
+    _add_clock_flags(search)
     search.set_defaults(handler=_search)
 
     sql = subparsers.add_parser(
         "sql",
         help="print the SQL WHERE clause of a query and its parameters",
-        description="Compile QUERY to the parameterized WHERE condition the SQL backend runs.",
+        description="Compile QUERY to the parameterized WHERE condition the SQL backend runs "
+        "(relative times become bound absolute times).",
     )
     sql.add_argument("query", metavar="QUERY")
     sql.add_argument(
@@ -171,19 +204,38 @@ def register(subparsers: Any) -> None:
         default="family",
         help="type filters: family expansion (Coder V2, default) or exact (V1)",
     )
+    _add_clock_flags(sql)
     sql.set_defaults(handler=_sql)
 
 
-def _parse(text: str) -> Query | None:
+def _parse(args: argparse.Namespace) -> Query | None:
     try:
-        return parse(text)
+        return parse(args.query, mode="extended" if args.extended else "coder", now=args.now)
     except QueryError as exc:
         print(str(exc), file=sys.stderr)
         return None
 
 
+def _mentions_me(node: Any) -> bool:
+    if isinstance(node, Filter):
+        return node.key in ("workspace_owner", "username") and any(v is ME for v in node.values)
+    if isinstance(node, Not):
+        return _mentions_me(node.item)
+    if isinstance(node, (And, Or)):
+        return any(_mentions_me(item) for item in node.items)
+    return False
+
+
 def _uses_me(query: Query) -> bool:
-    return query.workspace_owner is ME or query.username is ME
+    return _mentions_me(query.expression())
+
+
+def _clock(query: Query, now: dt.datetime | None) -> tuple[dt.datetime | None, list[str]]:
+    """The instant relative times resolve at, read once, and the footer note saying so."""
+    if not query.is_relative:
+        return now, []
+    now = now or dt.datetime.now(dt.timezone.utc)
+    return now, [f"now = {format_go_time(now)} (relative times are resolved at this instant)"]
 
 
 def _caller(store: Any, query: Query, as_user: str | None) -> tuple[uuid.UUID | None, list[str]]:
@@ -210,9 +262,10 @@ class _UsageError(Exception):
 def _search(args: argparse.Namespace) -> int:
     from ..store import open_store, sqlite_path
 
-    query = _parse(args.query)
+    query = _parse(args)
     if query is None:
         return 2
+    now, clock_notes = _clock(query, args.now)
     try:
         url = args.db or f"sqlite:///{ensure_demo_database()}"
         path = sqlite_path(url)
@@ -225,7 +278,7 @@ def _search(args: argparse.Namespace) -> int:
                 query,
                 limit=args.limit,
                 offset=args.offset,
-                context=CompileContext(user_id=user_id),
+                context=CompileContext(user_id=user_id, now=now),
             )
     except QueryError as exc:
         print(str(exc), file=sys.stderr)
@@ -236,7 +289,7 @@ def _search(args: argparse.Namespace) -> int:
     except Exception as exc:  # database or driver failure: report it, no traceback
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
-    write_response(response, args.format, notes=notes, offset=args.offset)
+    write_response(response, args.format, notes=[*notes, *clock_notes], offset=args.offset)
     return 0
 
 
@@ -249,14 +302,15 @@ def _param_text(value: Any) -> Any:
 def _sql(args: argparse.Namespace) -> int:
     from ..backends.sql import compile as compile_sql
 
-    query = _parse(args.query)
+    query = _parse(args)
     if query is None:
         return 2
+    now, clock_notes = _clock(query, args.now)
     try:
         fragment = compile_sql(
             query,
             args.dialect,
-            context=CompileContext(user_id=args.user_id),
+            context=CompileContext(user_id=args.user_id, now=now),
             schema=Schema(type_mode=args.type_mode),
         )
     except QueryError as exc:
@@ -264,13 +318,16 @@ def _sql(args: argparse.Namespace) -> int:
         return 2
     params = list(fragment.params) if isinstance(fragment.params, tuple) else fragment.params
     if args.format == "json":
-        body = {
+        body: dict[str, Any] = {
             "dialect": args.dialect,
             "where": fragment.sql,
             "params": [_param_text(p) for p in params]
             if isinstance(params, list)
             else {k: _param_text(v) for k, v in params.items()},
         }
+        if clock_notes:
+            assert now is not None
+            body["now"] = format_go_time(now)
         print(json.dumps(body, indent=2, ensure_ascii=False))
         return 0
     print(fragment.sql)
@@ -279,4 +336,6 @@ def _sql(args: argparse.Namespace) -> int:
         items = enumerate(params, 1) if isinstance(params, list) else params.items()
         for key, value in items:
             print(f"--   {key}: {value!r}")
+    for note in clock_notes:
+        print(f"-- {note}")
     return 0

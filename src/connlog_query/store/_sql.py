@@ -27,7 +27,7 @@ from .base import (
     Progress,
     empty_response,
     rows_of,
-    with_store_resolver,
+    store_context,
 )
 from .records import LogRecord, OrganizationRecord, UserRecord, to_connection_log
 
@@ -198,7 +198,7 @@ class SqlStore:
         count_cap: int = COUNT_CAP,
     ) -> int:
         """Coder's capped count of the rows ``query`` matches (``count_cap`` 0: uncapped)."""
-        context = with_store_resolver(context, self.resolve_organization)
+        context = store_context(context, self.resolve_organization)
         query = resolve(query, context)
         frag = count_logs(
             query, self._dialect, context=context, schema=self.schema, count_cap=count_cap
@@ -217,7 +217,7 @@ class SqlStore:
         context: CompileContext = CompileContext(),  # noqa: B008
     ) -> ConnectionLogResponse:
         """One page of matching rows, exactly as Coder's endpoint answers; see ``Store.list``."""
-        context = with_store_resolver(context, self.resolve_organization)
+        context = store_context(context, self.resolve_organization)
         query = resolve(query, context)
         count = self.count(query, context=context)
         if count == 0:

@@ -20,6 +20,7 @@ __all__ = [
     "Store",
     "empty_response",
     "rows_of",
+    "store_context",
     "with_store_resolver",
 ]
 
@@ -105,7 +106,8 @@ class Store(Protocol):
         no rows. Rows are ordered by ``connect_time`` descending, then ``id`` descending (a
         deterministic tie-breaker Coder lacks). ``limit`` 0 means 100. An organization name
         resolves through this store's organizations table unless ``context`` brings its own
-        resolver.
+        resolver. ``query`` may be an extended query; its relative times resolve against
+        ``context.now``, else the time of the call (read once for the count and the page).
 
         Raises:
             QueryError: unknown organization name (Coder's text), or ``me`` without
@@ -133,6 +135,20 @@ def with_store_resolver(context: CompileContext, resolver: OrganizationResolver)
     if context.organization_resolver is not None:
         return context
     return dataclasses.replace(context, organization_resolver=resolver)
+
+
+def store_context(context: CompileContext, resolver: OrganizationResolver) -> CompileContext:
+    """The context one ``list``/``count`` call compiles with: the store's organization
+    ``resolver`` unless ``context`` brings its own, and the clock read once.
+
+    ``list`` runs a count and a select; fixing ``now`` before either is compiled makes both
+    see the same instant, so a relative time (``connected:>=-24h``) cannot select a different
+    set of rows for the count than for the page.
+    """
+    context = with_store_resolver(context, resolver)
+    if context.now is None:
+        context = dataclasses.replace(context, now=context.current_time())
+    return context
 
 
 def rows_of(

@@ -26,7 +26,7 @@ from .base import (
     check_page,
     empty_response,
     rows_of,
-    with_store_resolver,
+    store_context,
 )
 from .records import LogRecord, OrganizationRecord, UserRecord, to_connection_log
 
@@ -134,7 +134,7 @@ class MemoryStore:
         count_cap: int = COUNT_CAP,
     ) -> int:
         """Coder's capped count of the rows ``query`` matches (``count_cap`` 0: uncapped)."""
-        context = with_store_resolver(context, self.resolve_organization)
+        context = store_context(context, self.resolve_organization)
         matched = len(self._matching(resolve(query, context), context))
         return min(matched, count_cap + 1) if count_cap else matched
 
@@ -148,7 +148,7 @@ class MemoryStore:
     ) -> ConnectionLogResponse:
         """One page of matching rows, exactly as Coder's endpoint answers (see ``Store.list``)."""
         check_page(limit, offset)
-        context = with_store_resolver(context, self.resolve_organization)
+        context = store_context(context, self.resolve_organization)
         matched = self._matching(resolve(query, context), context)
         if not matched:
             return empty_response()
