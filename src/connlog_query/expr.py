@@ -72,7 +72,8 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 class _Node(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Schemas are built on first use: Coder-mode parsing never validates these nodes.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Wildcard(_Node):
@@ -305,8 +306,6 @@ class Or(_Node):
 Expr = Annotated[Filter | TimeBound | Text | Not | And | Or, Field(discriminator="kind")]
 """Any node of the extended AST."""
 
-for _model in (Not, And, Or):
-    _model.model_rebuild()
 
 _TEXT_ORDER = len(FILTER_KEYS)
 

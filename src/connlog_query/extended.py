@@ -34,7 +34,7 @@ from .expr import (
 from .gocompat import go_lower, go_quote, parse_go_uuid
 from .gotime import LAYOUT, GoTimeError, TimeRangeError, parse_rfc3339nano
 from .hints import enum_hint, unknown_key_hint, uuid_hint
-from .syntax import load_grammar
+from .syntax import load_grammar, parser_cache
 from .values import FILTER_KEYS, ME, ConnectionStatus, ConnectionType
 
 __all__ = ["EXTENDED_KEYS", "Limits", "parse_expression"]
@@ -235,6 +235,7 @@ def _parser() -> Any:
         parser="lalr",
         lexer="contextual",
         transformer=callbacks(),
+        cache=parser_cache("extended.lark"),
     )
 
 

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from .errors import QueryError, ValidationError
-from .extended import Limits, parse_expression
 from .gocompat import go_lower
 from .query import Query
 from .syntax import split_elements
 from .terms import group_terms
 from .validate import build_query
+
+if TYPE_CHECKING:
+    from .extended import Limits
 
 __all__ = ["Mode", "parse"]
 
@@ -113,6 +115,8 @@ def _parse_coder(text: str) -> Query:
 def _parse_extended(
     text: str, *, now: dt.datetime | None, tz: dt.tzinfo | None, limits: Limits | None
 ) -> Query:
+    from .extended import Limits, parse_expression
+
     if now is not None and (now.tzinfo is None or now.utcoffset() is None):
         raise ValueError("now must be timezone-aware")
     try:

@@ -13,6 +13,7 @@ its character offsets.
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any
 
 from .errors import QueryError, ValidationError
 
-__all__ = ["Element", "Segment", "grammar_text", "load_grammar", "split_elements"]
+__all__ = ["Element", "Segment", "grammar_text", "load_grammar", "parser_cache", "split_elements"]
 
 _GRAMMAR_NAME = "connlog.lark"
 
@@ -71,6 +72,27 @@ def load_grammar(name: str) -> str:
     return repo_copy.read_text(encoding="utf-8")
 
 
+def parser_cache(name: str) -> str | bool:
+    """Where Lark may cache the analysed grammar ``name``: a file in the user's cache directory.
+
+    Building the LALR tables is most of the cost of the first parse in a process; Lark checks
+    the grammar's and options' hash before it uses a cached file. The directory is the user's
+    own (``$XDG_CACHE_HOME`` or ``~/.cache``), never a shared temporary directory, because the
+    cache is a pickle. When it cannot be created, no cache is used.
+    """
+    import lark
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(base, "connlog_query")
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+    except OSError:
+        return False
+    if not os.access(folder, os.W_OK):
+        return False
+    return os.path.join(folder, f"{name}-lark{lark.__version__}.cache")
+
+
 def grammar_text() -> str:
     """The text of ``connlog.lark`` (Coder mode)."""
     return load_grammar(_GRAMMAR_NAME)
@@ -119,6 +141,7 @@ def _parser() -> Any:
         lexer="basic",
         maybe_placeholders=True,
         transformer=ToElements(),
+        cache=parser_cache(_GRAMMAR_NAME),
     )
 
 
