@@ -363,3 +363,16 @@ def test_text_node_built_in_code() -> None:
 )
 def test_is_relative_looks_at_time_bounds_only(text: str, relative: bool) -> None:
     assert ext(text).is_relative is relative
+
+
+@pytest.mark.parametrize("text", [*CODER_QUERIES, "", "type:ssh", 'connected_before:"2025-01-01T00:00:00Z"'])
+def test_expression_of_coder_query_is_already_normal(text: str) -> None:
+    from connlog_query.expr import normalize
+
+    query = parse(text)
+    expression = query.expression()
+    assert expression == (None if expression is None else normalize(expression))
+    assert Query.from_expression(expression) == query
+    if expression is not None:
+        again = type(expression).model_validate(expression.model_dump())
+        assert again == expression

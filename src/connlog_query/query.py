@@ -216,19 +216,22 @@ class Query(BaseModel):
         return self._expression[0]
 
     def _build_expression(self) -> Any:
+        # The typed fields hold validated, normalized values with one node per key, already in
+        # the normal form's order; only a `where` part needs the general normalization.
         nodes: list[Any] = []
         for key, value in self.filters().items():
             if key == "connected_after":
-                nodes.append(TimeBound(op=">=", at=value))
+                nodes.append(TimeBound.model_construct(op=">=", at=value))
             elif key == "connected_before":
-                nodes.append(TimeBound(op="<=", at=value))
+                nodes.append(TimeBound.model_construct(op="<=", at=value))
             else:
-                nodes.append(Filter(key=key, values=(value,)))
+                nodes.append(Filter.model_construct(key=key, values=(value,)))
         if self.where is not None:
             nodes.append(self.where)
+            return normalize(nodes[0] if len(nodes) == 1 else And(items=tuple(nodes)))
         if not nodes:
             return None
-        return normalize(nodes[0] if len(nodes) == 1 else And(items=tuple(nodes)))
+        return nodes[0] if len(nodes) == 1 else And.model_construct(items=tuple(nodes))
 
     @property
     def is_coder(self) -> bool:
