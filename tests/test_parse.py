@@ -98,6 +98,8 @@ REJECTED: list[tuple[str, list[tuple[str, str]]]] = [
     (":ssh", [("q", "Query element \":ssh\" cannot start or end with ':'")]),
     ("type:", [("q", "Query element \"type:\" cannot start or end with ':'")]),
     (":", [("q", "Query element \":\" cannot start or end with ':'")]),
+    # Coder tests the raw element, quotes included: an open quote ending in ':' still ends in ':'.
+    ('username:"bob:', [("q", 'Query element "username:\\"bob:" cannot start or end with \':\'')]),
     ('a:"b":c', [("q", 'Query element "a:\\"b\\":c" can only contain 1 \':\'')]),
     ("status:bad foo:bar :x a:b:c", [("q", "Query element \":x\" cannot start or end with ':'")]),
     ("hello world status:ongoing", [("search", '"search" is not a valid query param')]),
@@ -239,3 +241,19 @@ def test_repeated_parses_share_one_result_and_errors_stay_fresh() -> None:
     assert errors[0] is not errors[1]
     assert errors[0].errors == errors[1].errors
     assert errors[1].text == "status:x"
+
+
+@pytest.mark.parametrize("text", [text for text, _ in ACCEPTED])
+def test_parsed_query_is_a_complete_pydantic_model(text: str) -> None:
+    import copy
+    import pickle
+
+    query = parse(text)
+    built = Query.model_validate(query.model_dump())
+    assert built == query
+    assert query.model_dump() == built.model_dump()
+    assert query.model_dump_json() == built.model_dump_json()
+    assert query.model_fields_set == set(query.filters())
+    assert copy.deepcopy(query) == query
+    assert pickle.loads(pickle.dumps(query)) == query
+    assert query.model_copy(update={"status": None}).status is None

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr, field_validator
 
 from .canonical import expressible
-from .expr import And, Expr, Filter, TimeBound, normalize
+from .expr import And, Expr, Filter, FilterKey, TimeBound, normalize
 from .gocompat import go_lower, parse_go_uuid
 from .values import FILTER_KEYS, ME, ConnectionStatus, ConnectionType, Me
 
@@ -89,6 +89,24 @@ class Query(BaseModel):
     _now: dt.datetime | None = PrivateAttr(default=None)
     # (expression,) once computed: every backend compiles the expression, often repeatedly.
     _expression: tuple[Any] | None = PrivateAttr(default=None)
+
+    @classmethod
+    def _from_parsed(cls, values: dict[str, Any], spans: dict[str, tuple[int, int]]) -> Query:
+        """A query from values the parser has already converted and normalized.
+
+        What ``model_construct`` does, without its per-field default look-ups: the parser
+        produces exactly the field values validation would, and this is a hot path.
+        """
+        query = cls.__new__(cls)
+        fields = dict(_NO_FILTERS)
+        fields.update(values)
+        object.__setattr__(query, "__dict__", fields)
+        object.__setattr__(query, "__pydantic_fields_set__", set(values))
+        object.__setattr__(query, "__pydantic_extra__", None)
+        object.__setattr__(
+            query, "__pydantic_private__", {"_spans": spans, "_now": None, "_expression": None}
+        )
+        return query
 
     @field_validator("where", mode="after")
     @classmethod
@@ -225,7 +243,7 @@ class Query(BaseModel):
             elif key == "connected_before":
                 nodes.append(TimeBound.model_construct(op="<=", at=value))
             else:
-                nodes.append(Filter.model_construct(key=key, values=(value,)))
+                nodes.append(Filter.model_construct(key=cast(FilterKey, key), values=(value,)))
         if self.where is not None:
             nodes.append(self.where)
             return normalize(nodes[0] if len(nodes) == 1 else And(items=tuple(nodes)))
@@ -281,3 +299,6 @@ class Query(BaseModel):
     def is_empty(self) -> bool:
         """True when no filter is applied (the query matches every row)."""
         return not self.filters() and self.where is None
+
+
+_NO_FILTERS: dict[str, Any] = dict.fromkeys(Query.model_fields)

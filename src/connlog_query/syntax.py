@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -98,27 +99,28 @@ def grammar_text() -> str:
     return load_grammar(_GRAMMAR_NAME)
 
 
-def _segment(children: list[Any]) -> Segment:
-    (token,) = children
-    return Segment(str(token), token.start_pos, token.end_pos)
+# Segments of an element: the pieces between runs of ':' outside double quotes.
+_SEGMENT = re.compile(r'(?:[^:"]|"[^"]*")+(?:"[^"]*\Z)?|"[^"]*\Z')
 
 
-def _element(children: list[Any]) -> Element:
-    # Tokens and segments of one element are contiguous, so their texts concatenate to the
-    # element's raw text without looking back at the query.
-    first, last = children[0], children[-1]
+def _element(token: Any) -> Element:
+    raw = str(token)
+    start = token.start_pos
     return Element(
-        raw="".join(c.raw if isinstance(c, Segment) else str(c) for c in children),
-        start=first.start if isinstance(first, Segment) else first.start_pos,
-        end=last.end if isinstance(last, Segment) else last.end_pos,
-        segments=tuple(c for c in children if isinstance(c, Segment)),
-        leading_colon=not isinstance(first, Segment),
-        trailing_colon=not isinstance(last, Segment),
+        raw=raw,
+        start=start,
+        end=token.end_pos,
+        segments=tuple(
+            Segment(m.group(), start + m.start(), start + m.end()) for m in _SEGMENT.finditer(raw)
+        ),
+        # Coder tests the raw text, quotes included: `a:"b:` ends with ':'.
+        leading_colon=raw.startswith(":"),
+        trailing_colon=raw.endswith(":"),
     )
 
 
 def _start(children: list[Any]) -> list[Element]:
-    return children[0] if children and children[0] is not None else []
+    return [_element(token) for token in children]
 
 
 @functools.lru_cache(maxsize=1)
@@ -127,13 +129,7 @@ def _parser() -> Any:
     import lark
 
     class ToElements(lark.Transformer[Any, Any]):
-        segment = staticmethod(_segment)
-        element = staticmethod(_element)
         start = staticmethod(_start)
-
-        @staticmethod
-        def elements(children: list[Element]) -> list[Element]:
-            return children
 
     return lark.Lark(
         grammar_text(),

@@ -140,6 +140,4 @@ def build_query(terms: dict[str, list[Term]], text: str) -> Query:
             errors.append(ValidationError(key, detail, found[0].key_span, unknown_key_hint(key)))
     if errors:
         raise QueryError(errors, text)
-    query = Query.model_construct(**values)
-    query._spans = spans
-    return query
+    return Query._from_parsed(values, spans)
