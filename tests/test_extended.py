@@ -365,7 +365,9 @@ def test_is_relative_looks_at_time_bounds_only(text: str, relative: bool) -> Non
     assert ext(text).is_relative is relative
 
 
-@pytest.mark.parametrize("text", [*CODER_QUERIES, "", "type:ssh", 'connected_before:"2025-01-01T00:00:00Z"'])
+@pytest.mark.parametrize(
+    "text", [*CODER_QUERIES, "", "type:ssh", 'connected_before:"2025-01-01T00:00:00Z"']
+)
 def test_expression_of_coder_query_is_already_normal(text: str) -> None:
     from connlog_query.expr import normalize
 
