@@ -320,3 +320,12 @@ def test_sql_extended(capsys: pytest.CaptureFixture[str]) -> None:
     )
     code, _, err = run(capsys, "sql", text)
     assert code == 2
+
+
+def test_footer_says_at_least_for_a_lower_bound_count() -> None:
+    from connlog_query.client.scan import FilteredResponse
+
+    partial = FilteredResponse(count=7, count_exact=False)
+    exact = FilteredResponse(count=7, count_exact=True)
+    assert output.footer(partial) == "No rows at offset 0; at least 7 matching connection logs."
+    assert output.footer(exact) == "No rows at offset 0; 7 matching connection logs."

@@ -164,6 +164,9 @@ def footer(response: ConnectionLogResponse, offset: int = 0) -> str:
     count = f"{response.count}"
     if cap and response.count > cap:
         count = f"more than {cap}"
+    elif getattr(response, "count_exact", True) is False:
+        # A client-side residual filter saw only part of the pushed rows.
+        count = f"at least {response.count}"
     if not response.count:
         return "No matching connection logs."
     if not shown:
