@@ -18,6 +18,7 @@ from typing import Any, Literal
 from hypothesis import strategies as st
 
 from connlog_query import ME, ConnectionStatus, ConnectionType, Query
+from connlog_query.backends.context import CompileContext
 from connlog_query.backends.schema import Schema
 from connlog_query.demo import ANCHOR, DemoData, Workspace, generate
 from connlog_query.expr import And, Filter, Not, Or, RelativeTime, Text, TimeBound, Wildcard
@@ -59,6 +60,31 @@ FAMILIES = {
     "tunnel": {"tunnel"},
 }
 """Reference 6.3's expansion table, copied by hand (not computed by the package)."""
+
+
+UNKNOWN_ORGANIZATION_NOPE = {
+    "message": "Invalid connection search query.",
+    "validations": [
+        {
+            "field": "organization",
+            "detail": 'Query param "organization" has invalid value: organization '
+            '"nope" either does not exist, or you are unauthorized to view it',
+        }
+    ],
+}
+"""Coder's 400 body for a query naming the organization ``nope``, which no data set has."""
+
+
+def case_context(
+    store: Store, options: dict[str, Any], now: dt.datetime | None = None
+) -> CompileContext:
+    """The compile context of a table case: ``me`` is ``options["as_user"]`` when given."""
+    name = options.get("as_user")
+    if name is None:
+        return CompileContext(now=now)
+    user_id = store.resolve_user(name)
+    assert user_id is not None, name
+    return CompileContext(user_id=user_id, now=now)
 
 
 class UnknownOrganization(LookupError):

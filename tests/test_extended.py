@@ -5,13 +5,26 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 import zoneinfo
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connlog_query import Limits, Query, QueryError, parse
-from connlog_query.expr import And, Filter, Not, Or, RelativeTime, Text, TimeBound, Wildcard
+from connlog_query.expr import (
+    And,
+    Filter,
+    Not,
+    Or,
+    RelativeTime,
+    Text,
+    TimeBound,
+    Wildcard,
+    filters_in,
+    has_relative_time,
+    iter_nodes,
+)
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2025, 7, 10, 12, 0, tzinfo=UTC)
@@ -378,3 +391,49 @@ def test_expression_of_coder_query_is_already_normal(text: str) -> None:
     if expression is not None:
         again = type(expression).model_validate(expression.model_dump())
         assert again == expression
+
+
+_SSH = Filter(key="type", values=("ssh",))
+_ALICE = Filter(key="username", values=("alice",))
+_BOB = Filter(key="workspace_owner", values=("bob",))
+_DAY_AGO = TimeBound(op=">=", at=RelativeTime(amount=-24, unit="h"))
+_NEW_YEAR = TimeBound(op="<=", at=dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc))
+
+
+@pytest.mark.parametrize(
+    ("node", "kinds", "filter_keys", "relative"),
+    [
+        (_SSH, ["filter"], ["type"], False),
+        (_DAY_AGO, ["time"], [], True),
+        (
+            And(items=(_SSH, Or(items=(_ALICE, Not(item=_BOB))), _DAY_AGO)),
+            ["and", "filter", "or", "filter", "not", "filter", "time"],
+            ["type", "username", "workspace_owner"],
+            True,
+        ),
+        (
+            And(items=(Not(item=Or(items=(Text(text="dev"), _NEW_YEAR))), _ALICE)),
+            ["and", "not", "or", "text", "time", "filter"],
+            ["username"],
+            False,
+        ),
+        (
+            Not(item=Or(items=(_BOB, _DAY_AGO))),
+            ["not", "or", "filter", "time"],
+            ["workspace_owner"],
+            True,
+        ),
+    ],
+)
+def test_walkers_visit_every_node_depth_first(
+    node: Any, kinds: list[str], filter_keys: list[str], relative: bool
+) -> None:
+    assert [item.kind for item in iter_nodes(node)] == kinds
+    assert [item.key for item in filters_in(node)] == filter_keys
+    assert has_relative_time(node) is relative
+
+
+def test_walkers_accept_no_expression() -> None:
+    assert list(iter_nodes(None)) == []
+    assert list(filters_in(None)) == []
+    assert has_relative_time(None) is False

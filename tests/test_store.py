@@ -17,11 +17,18 @@ from typing import Any, Literal
 import pytest
 
 from connlog_query import QueryError, parse
-from connlog_query.backends.context import CompileContext
 from connlog_query.demo import DemoData, generate
 from connlog_query.models import ConnectionLogResponse, format_go_time
 from connlog_query.store import Store
-from store_helpers import KINDS, UnknownOrganization, open_kind, oracle, server_dsns
+from store_helpers import (
+    KINDS,
+    UNKNOWN_ORGANIZATION_NOPE,
+    UnknownOrganization,
+    case_context,
+    open_kind,
+    oracle,
+    server_dsns,
+)
 
 DATA = generate(seed=11, n_logs=600)
 
@@ -108,15 +115,6 @@ def _query_text(template: str) -> str:
     return template.format(**VALUES)
 
 
-def _context(store: Store, options: dict[str, Any]) -> CompileContext:
-    name = options.get("as_user")
-    if name is None:
-        return CompileContext()
-    user_id = store.resolve_user(name)
-    assert user_id is not None, name
-    return CompileContext(user_id=user_id)
-
-
 @pytest.fixture(scope="module", params=KINDS)
 def stores(request: pytest.FixtureRequest) -> Iterator[dict[str, Store]]:
     """Each store kind in both type modes, filled with :data:`DATA` once per module."""
@@ -141,7 +139,7 @@ def reference() -> dict[tuple[str, str], ConnectionLogResponse | str]:
             for case_id, text, _, options in CASES:
                 try:
                     pages[case_id, mode] = mem.list(
-                        parse(_query_text(text)), context=_context(mem, options)
+                        parse(_query_text(text)), context=case_context(mem, options)
                     )
                 except QueryError as exc:
                     pages[case_id, mode] = str(exc)
@@ -166,23 +164,14 @@ def test_case(
     mode = _mode(options)
     store = stores[mode]
     query = parse(_query_text(text))
-    context = _context(store, options)
+    context = case_context(store, options)
     try:
         expected = oracle(DATA, query, user_id=context.user_id, type_mode=mode)
     except UnknownOrganization:
         assert outcome == ERROR
         with pytest.raises(QueryError) as info:
             store.list(query, context=context)
-        assert info.value.to_response() == {
-            "message": "Invalid connection search query.",
-            "validations": [
-                {
-                    "field": "organization",
-                    "detail": 'Query param "organization" has invalid value: organization '
-                    '"nope" either does not exist, or you are unauthorized to view it',
-                }
-            ],
-        }
+        assert info.value.to_response() == UNKNOWN_ORGANIZATION_NOPE
         return
     assert outcome == (SOME if expected else NONE), f"case {case_id} is not what it claims"
 

@@ -29,7 +29,9 @@ from connlog_query.store import Store
 from store_helpers import (
     KINDS,
     NOW,
+    UNKNOWN_ORGANIZATION_NOPE,
     UnknownOrganization,
+    case_context,
     extended_data,
     open_kind,
     oracle,
@@ -155,15 +157,6 @@ def _query(template: str) -> Query:
     return parse(_text(template), mode="extended", now=NOW)
 
 
-def _context(store: Store, options: dict[str, Any]) -> CompileContext:
-    name = options.get("as_user")
-    if name is None:
-        return CompileContext(now=NOW)
-    user_id = store.resolve_user(name)
-    assert user_id is not None, name
-    return CompileContext(user_id=user_id, now=NOW)
-
-
 @pytest.fixture(scope="module", params=KINDS)
 def store(request: pytest.FixtureRequest) -> Iterator[Store]:
     """Each store kind, filled with :data:`DATA` once per module."""
@@ -181,7 +174,7 @@ def reference() -> dict[str, str]:
         for case_id, text, _, options in CASES:
             try:
                 pages[case_id] = mem.list(
-                    _query(text), context=_context(mem, options)
+                    _query(text), context=case_context(mem, options, NOW)
                 ).model_dump_json()
             except QueryError as exc:
                 pages[case_id] = str(exc.to_response())
@@ -207,23 +200,14 @@ def test_case(
     options: dict[str, Any],
 ) -> None:
     query = _query(text)
-    context = _context(store, options)
+    context = case_context(store, options, NOW)
     try:
         expected = oracle(DATA, query, user_id=context.user_id, now=NOW)
     except UnknownOrganization:
         assert outcome == ERROR, f"case {case_id} is not what it claims"
         with pytest.raises(QueryError) as info:
             store.list(query, context=context)
-        assert info.value.to_response() == {
-            "message": "Invalid connection search query.",
-            "validations": [
-                {
-                    "field": "organization",
-                    "detail": 'Query param "organization" has invalid value: organization '
-                    '"nope" either does not exist, or you are unauthorized to view it',
-                }
-            ],
-        }
+        assert info.value.to_response() == UNKNOWN_ORGANIZATION_NOPE
         assert str(info.value.to_response()) == reference[case_id]
         return
     assert outcome == (SOME if expected else NONE), f"case {case_id} is not what it claims"

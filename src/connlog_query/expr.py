@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -44,7 +45,9 @@ __all__ = [
     "Text",
     "TimeBound",
     "Wildcard",
+    "filters_in",
     "has_relative_time",
+    "iter_nodes",
     "normalize",
     "resolve_times",
     "sort_key",
@@ -403,12 +406,23 @@ def resolve_times(node: Any, now: dt.datetime) -> Any:
     return node
 
 
+def iter_nodes(node: Any) -> Iterator[Any]:
+    """Every node of an expression, depth first, left to right (nothing for ``None``)."""
+    if node is None:
+        return
+    yield node
+    if isinstance(node, Not):
+        yield from iter_nodes(node.item)
+    elif isinstance(node, (And, Or)):
+        for item in node.items:
+            yield from iter_nodes(item)
+
+
+def filters_in(node: Any) -> Iterator[Filter]:
+    """Every :class:`Filter` in an expression, depth first, left to right."""
+    return (item for item in iter_nodes(node) if isinstance(item, Filter))
+
+
 def has_relative_time(node: Any) -> bool:
     """Whether ``node`` holds a time relative to now anywhere."""
-    if isinstance(node, TimeBound):
-        return node.is_relative
-    if isinstance(node, Not):
-        return has_relative_time(node.item)
-    if isinstance(node, (And, Or)):
-        return any(has_relative_time(item) for item in node.items)
-    return False
+    return any(isinstance(item, TimeBound) and item.is_relative for item in iter_nodes(node))

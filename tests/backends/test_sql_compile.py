@@ -30,6 +30,7 @@ from connlog_query.backends.sql import (
     get_dialect,
     select_logs,
 )
+from store_helpers import FAMILIES
 
 W = uuid.UUID("6f0f0a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b")
 CALLER = uuid.UUID("0000000b-0000-4000-8000-000000000001")
@@ -47,21 +48,7 @@ USERS_LIVE_EMAIL = (
 )
 USERS_ANY_EMAIL = 'IN (SELECT "users"."id" FROM "users" WHERE "users"."email" = %s)'
 WEB = ("port_forwarding", "tunnel", "workspace_app")
-VSCODE_FAMILY = (
-    "antigravity",
-    "code_server",
-    "codium",
-    "cursor",
-    "devin",
-    "kiro",
-    "positron",
-    "trae",
-    "vscode",
-    "vscode_insiders",
-    "vscode_web",
-    "vscodium",
-    "windsurf",
-)
+VSCODE_FAMILY = tuple(sorted(FAMILIES["vscode"]))
 
 
 def render(template: str, dialect: str) -> str:

@@ -167,32 +167,6 @@ def mysql_database(mysql_dsn: str) -> Iterator[Db]:
         conn.close()
 
 
-@pytest.fixture(scope="module")
-def sqlite_db() -> Iterator[Db]:
-    with sqlite_database() as db:
-        yield db
-
-
-@pytest.fixture(scope="module")
-def postgresql_db(pg_dsn: str) -> Iterator[Db]:
-    with postgresql_database(pg_dsn) as db:
-        yield db
-
-
-@pytest.fixture(scope="module")
-def mysql_db(mysql_dsn: str) -> Iterator[Db]:
-    with mysql_database(mysql_dsn) as db:
-        yield db
-
-
-DATABASES = ["sqlite", "postgresql", "mysql"]
-
-
-@pytest.fixture(params=DATABASES)
-def db(request: pytest.FixtureRequest) -> Db:
-    return request.getfixturevalue(f"{request.param}_db")  # type: ignore[no-any-return]
-
-
 def run_sql(db: Db, query: Query, context: CompileContext, schema: Schema, **kw: Any) -> list[Any]:
     frag = select_logs(query, db.dialect, context=context, schema=schema, **kw)
     dialect = get_dialect(db.dialect)

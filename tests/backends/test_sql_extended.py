@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -44,12 +43,9 @@ from test_sql_execute import (
     RUNNERS,
     Db,
     _suffix,
-    mysql_database,
-    postgresql_database,
     run_count,
     run_sql,
     run_sqlalchemy,
-    sqlite_database,
 )
 
 from connlog_query import ME, Query, QueryError, parse
@@ -64,29 +60,6 @@ from connlog_query.values import ConnectionStatus, ConnectionType
 sa = pytest.importorskip("sqlalchemy")
 
 from connlog_query.backends import sqlalchemy as sa_backend  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def sqlite_db() -> Iterator[Db]:
-    with sqlite_database() as db:
-        yield db
-
-
-@pytest.fixture(scope="module")
-def postgresql_db(pg_dsn: str) -> Iterator[Db]:
-    with postgresql_database(pg_dsn) as db:
-        yield db
-
-
-@pytest.fixture(scope="module")
-def mysql_db(mysql_dsn: str) -> Iterator[Db]:
-    with mysql_database(mysql_dsn) as db:
-        yield db
-
-
-@pytest.fixture(params=["sqlite", "postgresql", "mysql"])
-def db(request: pytest.FixtureRequest) -> Db:
-    return request.getfixturevalue(f"{request.param}_db")  # type: ignore[no-any-return]
 
 
 def rows(db: Db, query: Query, context: CompileContext = NOW_CONTEXT) -> set[int]:

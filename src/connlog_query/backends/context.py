@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import QueryError, ValidationError
-from ..expr import And, Filter, Not, Or, normalize
+from ..expr import And, Filter, Not, Or, filters_in, normalize
 from ..gocompat import go_quote
 from ..query import Query
 from ..values import ME, Me
@@ -105,21 +105,10 @@ def organization_not_found(query: Query, name: str) -> QueryError:
     return QueryError([ValidationError("organization", detail, span=query.span("organization"))])
 
 
-def _filters(node: Any) -> Iterator[Filter]:
-    """Every :class:`Filter` in an expression, depth first, left to right."""
-    if isinstance(node, Filter):
-        yield node
-    elif isinstance(node, Not):
-        yield from _filters(node.item)
-    elif isinstance(node, (And, Or)):
-        for item in node.items:
-            yield from _filters(item)
-
-
 def _uses_me(query: Query, key: str) -> bool:
     if getattr(query, key) is ME:
         return True
-    return any(f.key == key and any(v is ME for v in f.values) for f in _filters(query.where))
+    return any(f.key == key and any(v is ME for v in f.values) for f in filters_in(query.where))
 
 
 def _check_me(query: Query, context: CompileContext) -> None:
@@ -150,7 +139,7 @@ def organization_names(query: Query) -> list[str]:
     names: dict[str, None] = {}
     if _is_name(query.organization):
         names[str(query.organization)] = None
-    for node in _filters(query.where):
+    for node in filters_in(query.where):
         if node.key == "organization":
             names.update((str(v), None) for v in node.values if _is_name(v))
     return list(names)

@@ -15,15 +15,14 @@ import argparse
 import datetime as dt
 import os
 import sys
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from ..errors import QueryError
 from ..models import ConnectionLog, ConnectionLogResponse
-from ..parser import Mode, parse
+from ..parser import Mode
 from ..query import Query
+from .arguments import add_now_argument, parse_query, query_mode, uuid_argument
 from .check import add_extended_flag
 from .output import add_format_argument, write_response
 
@@ -54,25 +53,6 @@ def _positive_seconds(text: str) -> float:
     if value <= 0:
         raise argparse.ArgumentTypeError("must be more than 0")
     return value
-
-
-def _time(text: str) -> dt.datetime:
-    try:
-        value = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected an RFC 3339 time such as 2025-07-28T18:00:00Z, got {text!r}"
-        ) from None
-    if value.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"give a time zone (Z or an offset), got {text!r}")
-    return value.astimezone(dt.timezone.utc)
-
-
-def _user_id(text: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a UUID, got {text!r}") from None
 
 
 def register(subparsers: Any) -> None:
@@ -141,15 +121,10 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="print on stderr what is sent to the server as q and what is filtered locally",
     )
-    fetch.add_argument(
-        "--now",
-        type=_time,
-        metavar="TIME",
-        help="the clock for relative times such as connected:>=-24h (RFC 3339; default: now)",
-    )
+    add_now_argument(fetch)
     fetch.add_argument(
         "--user-id",
-        type=_user_id,
+        type=uuid_argument,
         metavar="UUID",
         help="your user id, needed when 'me' is in a part of an --extended query that is "
         "filtered locally",
@@ -159,18 +134,6 @@ def register(subparsers: Any) -> None:
 
 class _Usage(Exception):
     """A usage problem (exit 2)."""
-
-
-def _mode(args: argparse.Namespace) -> Mode:
-    return "extended" if args.extended else "coder"
-
-
-def _validate(args: argparse.Namespace) -> Query | None:
-    try:
-        return parse(args.query, mode=_mode(args), now=args.now)
-    except QueryError as exc:
-        print(str(exc), file=sys.stderr)
-        return None
 
 
 @contextmanager
@@ -252,7 +215,7 @@ def _notes(plan: Plan, response: ConnectionLogResponse) -> list[str]:
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    query = _validate(args)
+    query = parse_query(args)
     if query is None:
         return 2
     try:
@@ -264,7 +227,7 @@ def _fetch(args: argparse.Namespace) -> int:
         return 2
     url = args.url or os.environ.get(_URL_ENV, "")
     token = args.token or os.environ.get(_TOKEN_ENV) or None
-    mode = _mode(args)
+    mode = query_mode(args)
     when = args.now or dt.datetime.now(dt.timezone.utc)
     # The text, so that server errors point into what was typed; but relative times are
     # resolved once here, so that the plan printed is the plan run.

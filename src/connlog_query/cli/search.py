@@ -25,11 +25,11 @@ from typing import Any
 from ..backends.context import CompileContext
 from ..backends.schema import Schema
 from ..errors import QueryError
-from ..expr import And, Filter, Not, Or
+from ..expr import filters_in
 from ..models import format_go_time
-from ..parser import parse
 from ..query import Query
 from ..values import ME
+from .arguments import add_now_argument, parse_query, uuid_argument
 from .check import add_extended_flag
 from .output import add_format_argument, write_response
 
@@ -116,33 +116,9 @@ def _non_negative(text: str) -> int:
     return value
 
 
-def _time_arg(text: str) -> dt.datetime:
-    try:
-        value = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected an RFC 3339 time such as 2025-07-28T18:00:00Z, got {text!r}"
-        ) from None
-    if value.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"give a time zone (Z or an offset), got {text!r}")
-    return value.astimezone(dt.timezone.utc)
-
-
 def _add_clock_flags(parser: argparse.ArgumentParser) -> None:
     add_extended_flag(parser)
-    parser.add_argument(
-        "--now",
-        type=_time_arg,
-        metavar="TIME",
-        help="the clock for relative times such as connected:>=-24h (RFC 3339; default: now)",
-    )
-
-
-def _uuid_arg(text: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a UUID, got {text!r}") from None
+    add_now_argument(parser)
 
 
 def register(subparsers: Any) -> None:
@@ -196,7 +172,7 @@ def register(subparsers: Any) -> None:
         "--format", choices=("text", "json"), default="text", help="output format (default: text)"
     )
     sql.add_argument(
-        "--user-id", type=_uuid_arg, metavar="UUID", help="the caller's user id, for 'me'"
+        "--user-id", type=uuid_argument, metavar="UUID", help="the caller's user id, for 'me'"
     )
     sql.add_argument(
         "--type-mode",
@@ -208,26 +184,11 @@ def register(subparsers: Any) -> None:
     sql.set_defaults(handler=_sql)
 
 
-def _parse(args: argparse.Namespace) -> Query | None:
-    try:
-        return parse(args.query, mode="extended" if args.extended else "coder", now=args.now)
-    except QueryError as exc:
-        print(str(exc), file=sys.stderr)
-        return None
-
-
-def _mentions_me(node: Any) -> bool:
-    if isinstance(node, Filter):
-        return node.key in ("workspace_owner", "username") and any(v is ME for v in node.values)
-    if isinstance(node, Not):
-        return _mentions_me(node.item)
-    if isinstance(node, (And, Or)):
-        return any(_mentions_me(item) for item in node.items)
-    return False
-
-
 def _uses_me(query: Query) -> bool:
-    return _mentions_me(query.expression())
+    return any(
+        node.key in ("workspace_owner", "username") and any(v is ME for v in node.values)
+        for node in filters_in(query.expression())
+    )
 
 
 def _clock(query: Query, now: dt.datetime | None) -> tuple[dt.datetime | None, list[str]]:
@@ -262,7 +223,7 @@ class _UsageError(Exception):
 def _search(args: argparse.Namespace) -> int:
     from ..store import open_store, sqlite_path
 
-    query = _parse(args)
+    query = parse_query(args)
     if query is None:
         return 2
     now, clock_notes = _clock(query, args.now)
@@ -302,7 +263,7 @@ def _param_text(value: Any) -> Any:
 def _sql(args: argparse.Namespace) -> int:
     from ..backends.sql import compile as compile_sql
 
-    query = _parse(args)
+    query = parse_query(args)
     if query is None:
         return 2
     now, clock_notes = _clock(query, args.now)

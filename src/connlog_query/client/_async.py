@@ -20,11 +20,9 @@ from ._base import (
     Pager,
     PreparedQuery,
     RetryPolicy,
-    check_pagination,
-    decode_response,
-    transport_error,
+    page_from_outcome,
 )
-from .scan import DEFAULT_LIMIT, ResidualScan, scan_page_size
+from .scan import ResidualScan
 
 __all__ = ["AsyncClient"]
 
@@ -76,13 +74,7 @@ class AsyncClient(BaseClient):
         prepared, predicate = self._prepare(query, mode)
         if predicate is None:
             return await self._get(prepared, limit, offset)
-        check_pagination("limit", limit)
-        check_pagination("offset", offset)
-        scan = ResidualScan(
-            predicate,
-            page_size=scan_page_size(page_size, limit, offset),
-            want=offset + (limit or DEFAULT_LIMIT),
-        )
+        scan = self._page_scan(predicate, limit, offset, page_size)
         while not scan.done:
             scan.feed(await self._get(prepared, *scan.next_request()))
         return scan.result(limit, offset)
@@ -134,10 +126,8 @@ class AsyncClient(BaseClient):
             options["sleep"] = self._sleep
         retrying = tenacity.AsyncRetrying(**options)
         outcome: Attempt = await retrying(self._send_once, request)
-        if isinstance(outcome, httpx.RequestError):
-            attempts = retrying.statistics.get("attempt_number", 1)
-            raise transport_error(outcome, str(request.url), attempts) from None
-        return decode_response(outcome, prepared)
+        attempts = retrying.statistics.get("attempt_number", 1)
+        return page_from_outcome(outcome, str(request.url), attempts, prepared)
 
     async def _send_once(self, request: httpx.Request) -> Attempt:
         try:

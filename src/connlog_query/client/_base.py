@@ -22,7 +22,7 @@ import random
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 import pydantic
@@ -50,6 +50,9 @@ from .errors import (
 )
 from .plan import Plan, plan
 
+if TYPE_CHECKING:  # scan imports this module, so it is imported lazily at run time
+    from .scan import ResidualScan
+
 __all__ = [
     "API_PATH",
     "DEFAULT_TIMEOUT",
@@ -65,6 +68,7 @@ __all__ = [
     "api_error",
     "check_pagination",
     "decode_response",
+    "page_from_outcome",
     "parse_text",
     "prepare_query",
     "retry_after_seconds",
@@ -407,6 +411,21 @@ def decode_response(
         raise _malformed(response, _summarize(exc)) from None
 
 
+def page_from_outcome(
+    outcome: Attempt, url: str, attempts: int, prepared: PreparedQuery
+) -> ConnectionLogResponse:
+    """The page in the last outcome of a request, or the error it stands for.
+
+    Raises:
+        TransportError: ``outcome`` is an httpx failure (after ``attempts`` tries).
+        APIError: a non-2xx answer (see :func:`decode_response`).
+        MalformedResponseError: a 2xx answer that is not a ``ConnectionLogResponse``.
+    """
+    if isinstance(outcome, httpx.RequestError):
+        raise transport_error(outcome, url, attempts) from None
+    return decode_response(outcome, prepared)
+
+
 def transport_error(exc: httpx.RequestError, url: str, attempts: int) -> TransportError:
     """Our error for an httpx request failure, after ``attempts`` tries."""
     tries = f" after {attempts} attempts" if attempts > 1 else ""
@@ -540,6 +559,24 @@ class BaseClient:
 
         prepared = prepare_query(query, mode=self._mode(mode))
         return prepared, residual_predicate(prepared.plan, user_id=self._user_id)
+
+    def _page_scan(
+        self,
+        predicate: Callable[[ConnectionLog], bool],
+        limit: int,
+        offset: int,
+        page_size: int,
+    ) -> ResidualScan:
+        """The scan that reads pushed pages until one page of the whole query is filled."""
+        from .scan import DEFAULT_LIMIT, ResidualScan, scan_page_size
+
+        check_pagination("limit", limit)
+        check_pagination("offset", offset)
+        return ResidualScan(
+            predicate,
+            page_size=scan_page_size(page_size, limit, offset),
+            want=offset + (limit or DEFAULT_LIMIT),
+        )
 
     @classmethod
     def from_env(cls: type[_C], *, environ: Mapping[str, str] | None = None, **kwargs: Any) -> _C:

@@ -14,14 +14,13 @@ all of them (``count_exact``), and the most there can be (``count_max``).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable
 
 from pydantic import Field
 
 from ..backends.context import CompileContext, UnsupportedQueryError
 from ..errors import ValidationError
-from ..expr import And, Filter, Not, Or
+from ..expr import filters_in
 from ..models import ConnectionLog, ConnectionLogResponse
 from ..values import ME
 from ._base import MAX_INT32, Pager
@@ -63,20 +62,10 @@ class FilteredResponse(ConnectionLogResponse):
     scanned: int = Field(default=0, exclude=True)
 
 
-def _filters(node: Any) -> Iterator[Filter]:
-    if isinstance(node, Filter):
-        yield node
-    elif isinstance(node, Not):
-        yield from _filters(node.item)
-    elif isinstance(node, (And, Or)):
-        for item in node.items:
-            yield from _filters(item)
-
-
 def _check_evaluable(plan: Plan, user_id: uuid.UUID | None) -> None:
     """Reject residuals the records returned by Coder cannot decide, before any request."""
     errors: list[ValidationError] = []
-    keys = {f.key: f for f in _filters(plan.residual)}
+    keys = {f.key: f for f in filters_in(plan.residual)}
     if "workspace_owner_email" in keys:
         errors.append(
             ValidationError(
@@ -89,7 +78,7 @@ def _check_evaluable(plan: Plan, user_id: uuid.UUID | None) -> None:
         )
     if user_id is None:
         for key in ("workspace_owner", "username"):
-            if any(f.key == key and ME in f.values for f in _filters(plan.residual)):
+            if any(f.key == key and ME in f.values for f in filters_in(plan.residual)):
                 errors.append(
                     ValidationError(
                         key,

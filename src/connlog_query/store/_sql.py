@@ -18,7 +18,6 @@ from ..backends import ddl
 from ..backends.context import CompileContext, resolve
 from ..backends.schema import Schema
 from ..backends.sql import count_logs, decode_row, get_dialect, select_logs
-from ..gocompat import go_lower
 from ..models import ConnectionLogResponse
 from ..query import Query
 from .base import (
@@ -26,6 +25,7 @@ from .base import (
     DataSet,
     Progress,
     empty_response,
+    live_id,
     rows_of,
     store_context,
 )
@@ -176,15 +176,7 @@ class SqlStore:
                 (self._dialect.to_db("bool", False),),
             )
             self._end_read()
-        wanted = go_lower(name)
-        found = [
-            self._dialect.from_db("uuid", row_id)
-            for row_id, row_name in rows
-            if go_lower(row_name) == wanted
-        ]
-        # One live match under Coder's unique indexes; otherwise the smallest id, as the SQL
-        # backend's look-ups take.
-        return min(found) if found else None
+        return live_id(name, ((self._dialect.from_db("uuid", i), n) for i, n in rows))
 
     def _end_read(self) -> None:
         """End the implicit transaction a read may have opened (no idle transactions)."""

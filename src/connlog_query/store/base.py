@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from ..backends.context import CompileContext, OrganizationResolver
+from ..gocompat import go_lower
 from ..models import ConnectionLogResponse
 from ..query import Query
 from .records import LogRecord, OrganizationRecord, UserRecord
@@ -19,6 +20,7 @@ __all__ = [
     "Progress",
     "Store",
     "empty_response",
+    "live_id",
     "rows_of",
     "store_context",
     "with_store_resolver",
@@ -128,6 +130,18 @@ class Store(Protocol):
 def empty_response() -> ConnectionLogResponse:
     """Coder's answer when nothing matches: no rows, count 0, count_cap 2000."""
     return ConnectionLogResponse(connection_logs=[], count=0, count_cap=COUNT_CAP)
+
+
+def live_id(name: str, live: Iterable[tuple[uuid.UUID, str]]) -> uuid.UUID | None:
+    """The id among ``live`` ``(id, name)`` pairs of non-deleted rows whose name is ``name``
+    under Go's case folding, else None.
+
+    Coder's unique indexes allow one live match; should there be more, the smallest id is
+    taken, as the SQL backend's look-ups do.
+    """
+    wanted = go_lower(name)
+    found = [row_id for row_id, row_name in live if go_lower(row_name) == wanted]
+    return min(found) if found else None
 
 
 def with_store_resolver(context: CompileContext, resolver: OrganizationResolver) -> CompileContext:

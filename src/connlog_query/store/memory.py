@@ -15,7 +15,6 @@ from typing import Any
 from ..backends import memory
 from ..backends.context import CompileContext, resolve
 from ..backends.schema import TypeMode
-from ..gocompat import go_lower
 from ..models import ConnectionLog, ConnectionLogResponse
 from ..query import Query
 from .base import (
@@ -25,6 +24,7 @@ from .base import (
     Progress,
     check_page,
     empty_response,
+    live_id,
     rows_of,
     store_context,
 )
@@ -109,17 +109,13 @@ class MemoryStore:
 
     def resolve_organization(self, name: str) -> uuid.UUID | None:
         """The id of the non-deleted organization named ``name`` (case-insensitive)."""
-        wanted = go_lower(name)
-        found = [o.id for o in self._orgs.values() if not o.deleted and go_lower(o.name) == wanted]
-        return min(found) if found else None
+        return live_id(name, ((o.id, o.name) for o in self._orgs.values() if not o.deleted))
 
     def resolve_user(self, username: str) -> uuid.UUID | None:
         """The id of the non-deleted user named ``username`` (case-insensitive)."""
-        wanted = go_lower(username)
-        found = [
-            u.id for u in self._users.values() if not u.deleted and go_lower(u.username) == wanted
-        ]
-        return min(found) if found else None
+        return live_id(
+            username, ((u.id, u.username) for u in self._users.values() if not u.deleted)
+        )
 
     def _matching(self, query: Query, context: CompileContext) -> list[ConnectionLog]:
         rows, table = self._view()
