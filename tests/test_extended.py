@@ -437,3 +437,13 @@ def test_walkers_accept_no_expression() -> None:
     assert list(iter_nodes(None)) == []
     assert list(filters_in(None)) == []
     assert has_relative_time(None) is False
+
+
+def test_copy_with_update_does_not_reuse_the_old_expression() -> None:
+    query = ext("-organization:acme type:ssh")
+    assert "acme" in query.to_string("extended")
+    from connlog_query import ConnectionType
+
+    copied = query.model_copy(update={"type": ConnectionType.VSCODE})
+    assert copied.to_string("extended") == "-organization:acme type:vscode"
+    assert query.model_copy().expression() == query.expression()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr, field_validator
@@ -174,6 +175,13 @@ class Query(BaseModel):
         if value == GO_ZERO_TIME:
             return None
         return value
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Query:
+        """A copy (see pydantic); a copy with ``update`` recomputes its :meth:`expression`."""
+        copied = super().model_copy(update=update, deep=deep)
+        if update:
+            copied._expression = None
+        return copied
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Query):
