@@ -8,6 +8,7 @@ same situation fails instead, so CI always runs them.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import pytest
 
@@ -22,6 +23,12 @@ def unavailable(what: str, exc: BaseException) -> None:
     if REQUIRE_SERVICES:
         pytest.fail(f"{reason} (CONNLOG_REQUIRE_SERVICES is set)", pytrace=False)
     pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def service_unavailable() -> Callable[[str, BaseException], None]:
+    """:func:`unavailable`, for tests that learn only while running that a service is down."""
+    return unavailable
 
 
 @pytest.fixture(scope="session")

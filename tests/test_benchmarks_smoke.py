@@ -22,8 +22,6 @@ from typing import Any
 
 import pytest
 
-from conftest import unavailable
-
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 SMOKE_FLAG = "--smoke"
 
@@ -119,13 +117,15 @@ def test_script_runs_its_smallest_case(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     request: pytest.FixtureRequest,
+    service_unavailable: Callable[[str, BaseException], None],
 ) -> None:
     if supports_smoke(name):
         module = load(name)
         code = call_main(module, [SMOKE_FLAG], monkeypatch)
         if code == SKIP_EXIT:
             # The script's own "cannot run here" (a database that does not answer).
-            unavailable(f"benchmarks/{name}.py", RuntimeError(capsys.readouterr().out.strip()))
+            output = capsys.readouterr().out.strip()
+            service_unavailable(f"benchmarks/{name}.py", RuntimeError(output))
         assert code in (0, None)
         expected = "|"
     else:
