@@ -3,11 +3,14 @@
 Each golden is written once in PostgreSQL spelling and rendered for the other dialects by
 swapping the identifier quote and the placeholder (safe because the SQL text holds nothing
 else that could contain them); parameters are spelled per dialect where their bind form differs.
+A value list is written ``<IN n>`` / ``<NOT IN n>``: one array parameter on PostgreSQL
+(``= ANY(%s)`` / ``<> ALL(%s)``), ``IN (%s, ...)`` with ``n`` placeholders elsewhere.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from typing import Any
 
@@ -51,9 +54,22 @@ WEB = ("port_forwarding", "tunnel", "workspace_app")
 VSCODE_FAMILY = tuple(sorted(FAMILIES["vscode"]))
 
 
+def _value_list(match: re.Match[str], dialect: str) -> str:
+    negate, count = bool(match.group(1)), int(match.group(2))
+    if dialect == "postgresql":
+        return "<> ALL(%s)" if negate else "= ANY(%s)"
+    return ("NOT IN" if negate else "IN") + " (" + ", ".join(["%s"] * count) + ")"
+
+
 def render(template: str, dialect: str) -> str:
     d = get_dialect(dialect)
+    template = re.sub(r"<(NOT )?IN (\d+)>", lambda m: _value_list(m, dialect), template)
     return template.replace('"', d.quote_char).replace("%s", d.placeholder)
+
+
+def listed(dialect: str, values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The parameters of a value list: one list on PostgreSQL, one per value elsewhere."""
+    return (list(values),) if dialect == "postgresql" else values
 
 
 def uuid_param(dialect: str, value: uuid.UUID) -> Any:
@@ -106,10 +122,15 @@ GOLDEN: list[tuple[str, Query, str, Any]] = [
     (
         "type_family",
         Query(type="vscode"),
-        f'{L}."type" IN ({", ".join(["%s"] * 13)})',
-        VSCODE_FAMILY,
+        f'{L}."type" <IN 13>',
+        lambda d: listed(d, VSCODE_FAMILY),
     ),
-    ("type_ssh_family", Query(type="ssh"), f'{L}."type" IN (%s, %s)', ("ssh", "zed")),
+    (
+        "type_ssh_family",
+        Query(type="ssh"),
+        f'{L}."type" <IN 2>',
+        lambda d: listed(d, ("ssh", "zed")),
+    ),
     ("type_web", Query(type="tunnel"), f'{L}."type" = %s', ("tunnel",)),
     ("username", Query(username="Bob"), f'{L}."user_id" {USERS_LIVE_NAME}', ("bob",)),
     (
@@ -146,22 +167,22 @@ GOLDEN: list[tuple[str, Query, str, Any]] = [
     (
         "ongoing",
         Query(status="ongoing"),
-        f'{L}."disconnect_time" IS NULL AND {L}."type" NOT IN (%s, %s, %s)',
-        WEB,
+        f'{L}."disconnect_time" IS NULL AND {L}."type" <NOT IN 3>',
+        lambda d: listed(d, WEB),
     ),
     (
         "completed",
         Query(status="completed"),
-        f'{L}."disconnect_time" IS NOT NULL AND {L}."type" NOT IN (%s, %s, %s)',
-        WEB,
+        f'{L}."disconnect_time" IS NOT NULL AND {L}."type" <NOT IN 3>',
+        lambda d: listed(d, WEB),
     ),
     (
         "combined_in_coder_order",
         Query(status="ongoing", workspace_id=W, username="bob", organization=W),
         f'{L}."organization_id" = %s AND {L}."user_id" {USERS_LIVE_NAME} AND '
         f'{L}."workspace_id" = %s AND {L}."disconnect_time" IS NULL AND '
-        f'{L}."type" NOT IN (%s, %s, %s)',
-        lambda d: (uuid_param(d, W), "bob", uuid_param(d, W), *WEB),
+        f'{L}."type" <NOT IN 3>',
+        lambda d: (uuid_param(d, W), "bob", uuid_param(d, W), *listed(d, WEB)),
     ),
     ("nul_matches_nothing", Query(username="a\x00b"), "1 = 0", ()),
     ("surrogate_matches_nothing", Query(user_email="\udcff@x"), "1 = 0", ()),
@@ -327,20 +348,20 @@ EXTENDED_GOLDEN: list[tuple[str, str, str, Any]] = [
     (
         "type_list_is_one_in",
         "type:ssh,tunnel",
-        f'{L}."type" IN (%s, %s, %s)',
-        ("ssh", "zed", "tunnel"),
+        f'{L}."type" <IN 3>',
+        lambda d: listed(d, ("ssh", "zed", "tunnel")),
     ),
     (
         "uuid_list",
         f"workspace_id:{W},{CALLER}",
-        f'{L}."workspace_id" IN (%s, %s)',
-        lambda d: (uuid_param(d, CALLER), uuid_param(d, W)),
+        f'{L}."workspace_id" <IN 2>',
+        lambda d: listed(d, (uuid_param(d, CALLER), uuid_param(d, W))),
     ),
     (
         "both_states_are_every_session",
         "status:ongoing,completed",
-        f'{L}."type" NOT IN (%s, %s, %s)',
-        WEB,
+        f'{L}."type" <NOT IN 3>',
+        lambda d: listed(d, WEB),
     ),
     (
         "not_of_a_not_null_column",
@@ -363,9 +384,9 @@ EXTENDED_GOLDEN: list[tuple[str, str, str, Any]] = [
     (
         "or_inside_and_is_grouped_and_inside_or",
         "(type:tunnel OR status:ongoing) workspace_id:" + str(W),
-        f'({L}."type" = %s OR ({L}."disconnect_time" IS NULL AND {L}."type" NOT IN (%s, %s, %s)))'
+        f'({L}."type" = %s OR ({L}."disconnect_time" IS NULL AND {L}."type" <NOT IN 3>))'
         f' AND {L}."workspace_id" = %s',
-        lambda d: ("tunnel", *WEB, uuid_param(d, W)),
+        lambda d: ("tunnel", *listed(d, WEB), uuid_param(d, W)),
     ),
     (
         "relative_bound",
@@ -382,8 +403,8 @@ EXTENDED_GOLDEN: list[tuple[str, str, str, Any]] = [
     (
         "email_list_is_one_in",
         "user_email:a@b,c@d",
-        f'{L}."user_id" IN (SELECT "users"."id" FROM "users" WHERE "users"."email" IN (%s, %s))',
-        ("a@b", "c@d"),
+        f'{L}."user_id" IN (SELECT "users"."id" FROM "users" WHERE "users"."email" <IN 2>)',
+        lambda d: listed(d, ("a@b", "c@d")),
     ),
 ]
 

@@ -245,10 +245,18 @@ def test_free_text_folds_ascii_only(db: Db, text: str, expected: set[int]) -> No
 @pytest.mark.parametrize("dialect", sorted(DIALECTS))
 def test_free_text_sql_per_dialect(dialect: str) -> None:
     frag = compile(ext("Dev"), dialect)
-    assert frag.params == ("dev", "dev", "dev")
     # A top-level OR is grouped, so the condition can be AND-ed as it is.
     assert frag.sql.startswith("(")
     assert frag.sql.endswith(")")
+    if dialect == "sqlite":
+        # SQLite's LIKE folds ASCII letters only: the pattern is the escaped text in %...%.
+        assert frag.params == ("%dev%", "%dev%", "%dev%")
+        assert frag.sql.count(" LIKE ? ESCAPE '\\'") == 3
+        assert '"connection_logs"."workspace_name" LIKE ?' in frag.sql
+        assert "lower(" not in frag.sql
+        assert compile(ext(r"a%_\b"), dialect).params[0] == r"%a\%\_\\b%"
+        return
+    assert frag.params == ("dev", "dev", "dev")
     assert "LIKE" not in frag.sql  # substring search, nothing to escape
     if dialect == "postgresql":
         assert 'strpos(lower("connection_logs"."workspace_name" COLLATE "C"), %s) > 0' in frag.sql
@@ -429,11 +437,11 @@ _SCHEMA_IDENTIFIERS = {
     *(f.name for f in dataclasses.fields(Schema().user_columns)),
     *(f.name for f in dataclasses.fields(Schema().organization_columns)),
 }
-_LITERALS = {"!", ASCII_UPPER, ASCII_LOWER, *ASCII_UPPER, *ASCII_LOWER}
+_LITERALS = {"!", "\\", ASCII_UPPER, ASCII_LOWER, *ASCII_UPPER, *ASCII_LOWER}
 _KEYWORDS = {
     "SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "IN", "IS", "NULL", "TRUE", "LIKE",
     "ESCAPE", "GLOB", "BINARY", "LOCATE", "REPLACE", "lower", "COLLATE", "strpos", "instr",
-    "ORDER", "BY", "LIMIT", "1", "0",
+    "ORDER", "BY", "LIMIT", "ANY", "ALL", "1", "0",
 }  # fmt: skip
 _TOKEN = re.compile(
     r"\s*(\"[A-Za-z_]+\"|`[A-Za-z_]+`|'[^']*'|%s|\?|[A-Za-z_]+|\d+|<=|>=|[=<>(),.])"

@@ -174,3 +174,19 @@ def test_relative_times_use_the_context_clock(engine: sa.engine.Engine) -> None:
     with engine.connect() as conn:
         got = set(conn.execute(sa.select(t.connection_logs.c.id).where(expr)).scalars())
     assert got == {lid(1), lid(2)}
+
+
+def test_value_lists_are_one_array_on_postgresql() -> None:
+    t = backend.tables(sa.MetaData())
+    pg = postgresql.psycopg.dialect()
+    two = backend.compile(Query(type="ssh"), tables=t).compile(dialect=pg)
+    many = backend.compile(Query(type="vscode"), tables=t).compile(dialect=pg)
+    assert str(two) == str(many) == "(connection_logs.type = ANY (%(param_1)s::TEXT[]))"
+    assert two.params == {"param_1": ["ssh", "zed"]}
+    assert len(many.params["param_1"]) == 13
+    done = backend.compile(Query(status="completed"), tables=t).compile(dialect=pg)
+    assert str(done).endswith("(connection_logs.type != ALL (%(param_1)s::TEXT[]))")
+    ids = backend.compile(Query(where=None, workspace_id=uid(1)), tables=t)
+    assert "ANY" not in str(ids.compile(dialect=pg))  # a single value stays "= %s"
+    on_sqlite = backend.compile(Query(type="ssh"), tables=t).compile(dialect=sqlite.dialect())
+    assert str(on_sqlite) == "(connection_logs.type IN (__[POSTCOMPILE_type_1]))"

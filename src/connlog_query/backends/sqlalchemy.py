@@ -190,8 +190,8 @@ def tables(metadata: sa.MetaData, schema: Schema = DEFAULT_SCHEMA) -> CoderTable
 
 # --- dialect-spelled text operators ----------------------------------------------------------
 #
-# Wildcards and free text are spelled differently per database (GLOB on SQLite, LIKE BINARY on
-# MariaDB, translate() on PostgreSQL; see connlog_query.backends.sql.dialect). These constructs
+# Wildcards and free text are spelled differently per database (GLOB and LIKE on SQLite, LIKE
+# BINARY on MariaDB, lower(x COLLATE "C") on PostgreSQL; see connlog_query.backends.sql.dialect). These constructs
 # render through the SQL backend's Dialect hooks, so both backends emit the same operators; on
 # other SQLAlchemy dialects they fall back to standard LIKE / lower() / POSITION.
 
@@ -217,6 +217,21 @@ class _WildcardPattern(sa.types.TypeDecorator[str]):
         return "'" + str(bound).replace("'", "''") + "'"
 
 
+class _FreeText(sa.types.TypeDecorator[str]):
+    """Binds free text in the form the dialect's folded substring test reads (the text as it
+    is, or an escaped ``%...%`` LIKE pattern on SQLite)."""
+
+    impl = sa.String()
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: SADialect) -> Any:
+        return None if value is None else _text_dialect(dialect).contains_param(str(value))
+
+    def process_literal_param(self, value: Any, dialect: SADialect) -> str:
+        bound = self.process_bind_param(value, dialect)
+        return "'" + str(bound).replace("'", "''") + "'"
+
+
 class _Match(FunctionElement[bool]):
     """``match(expr, pattern)``: ``expr`` matches a wildcard pattern, case-sensitively."""
 
@@ -227,22 +242,35 @@ class _Match(FunctionElement[bool]):
     _is_implicitly_boolean = True
 
 
-class _AsciiLower(FunctionElement[str]):
-    """``ascii_lower(expr)``: ``expr`` with ASCII letters folded to lower case (only those)."""
-
-    type = sa.String()
-    name = "connlog_ascii_lower"
-    inherit_cache = True
-
-
-class _Contains(FunctionElement[bool]):
-    """``contains(haystack, needle)``: ``needle`` occurs in ``haystack``, case-sensitively."""
+class _ContainsFolded(FunctionElement[bool]):
+    """``contains_folded(column, needle)``: the free text ``needle`` (bound as
+    :class:`_FreeText`) occurs in ``column`` with its ASCII letters folded."""
 
     type = sa.Boolean()
-    name = "connlog_contains"
+    name = "connlog_contains_folded"
     inherit_cache = True
     # A comparison, not a boolean value: no "= 1" where the database lacks a boolean type.
     _is_implicitly_boolean = True
+
+
+class _OneOf(FunctionElement[bool]):
+    """``column [NOT] IN (values)``, holding two spellings of it: the portable ``IN`` with an
+    expanding parameter, and PostgreSQL's ``= ANY(array)`` / ``<> ALL(array)`` with the list as
+    one array parameter (faster there, and the statement text is the same for any number of
+    values). Each dialect renders one; both are part of the cache key, so cached statements
+    bind the current values either way."""
+
+    type = sa.Boolean()
+    name = "connlog_one_of"
+    inherit_cache = True
+    _is_implicitly_boolean = True
+
+
+def _one_of(column: sa.Column[Any], values: Sequence[Any], *, negate: bool = False) -> _OneOf:
+    array = sa.bindparam(None, list(values), type_=postgresql.ARRAY(column.type))
+    if negate:
+        return _OneOf(column.not_in(list(values)), column != sa.all_(array))
+    return _OneOf(column.in_(list(values)), column == sa.any_(array))
 
 
 @compiles(_Match)
@@ -251,16 +279,22 @@ def _render_match(element: _Match, compiler: SQLCompiler, **kw: Any) -> str:
     return f"({_text_dialect(compiler.dialect).match(expr, pattern)})"
 
 
-@compiles(_AsciiLower)
-def _render_ascii_lower(element: _AsciiLower, compiler: SQLCompiler, **kw: Any) -> str:
-    (expr,) = (compiler.process(c, **kw) for c in element.clauses)
-    return _text_dialect(compiler.dialect).ascii_lower(expr)
+@compiles(_ContainsFolded)
+def _render_contains_folded(element: _ContainsFolded, compiler: SQLCompiler, **kw: Any) -> str:
+    column, needle = (compiler.process(c, **kw) for c in element.clauses)
+    return f"({_text_dialect(compiler.dialect).contains_folded(column, needle)})"
 
 
-@compiles(_Contains)
-def _render_contains(element: _Contains, compiler: SQLCompiler, **kw: Any) -> str:
-    haystack, needle = (compiler.process(c, **kw) for c in element.clauses)
-    return f"({_text_dialect(compiler.dialect).contains(haystack, needle)})"
+@compiles(_OneOf)
+def _render_one_of(element: _OneOf, compiler: SQLCompiler, **kw: Any) -> str:
+    portable, _ = element.clauses
+    return f"({compiler.process(portable, **kw)})"
+
+
+@compiles(_OneOf, "postgresql")
+def _render_one_of_postgresql(element: _OneOf, compiler: SQLCompiler, **kw: Any) -> str:
+    _, array = element.clauses
+    return f"({compiler.process(array, **kw)})"
 
 
 # --- the compiler ---------------------------------------------------------------------------
@@ -353,7 +387,7 @@ class _Compiler:
 
     def equals_any(self, attr: str, values: Sequence[Any], *, nullable: bool) -> _Part:
         column = self.log(attr)
-        clause = column == values[0] if len(values) == 1 else column.in_(list(values))
+        clause = column == values[0] if len(values) == 1 else _one_of(column, values)
         return _Part(clause, nullable)
 
     def wildcards(
@@ -409,7 +443,7 @@ class _Compiler:
         parts: list[_Part] = []
         if exact:
             email = self.user("email")
-            condition = email == exact[0] if len(exact) == 1 else email.in_(exact)
+            condition = email == exact[0] if len(exact) == 1 else _one_of(email, exact)
             sub = self.users_where(condition, live=False)
             parts.append(_Part(self.log("user_id").in_(sub), nullable=True))
         parts.append(self.wildcards("user_id", values, self.user("email"), live=False))
@@ -423,7 +457,7 @@ class _Compiler:
         return self.equals_any("type", list(types), nullable=False)
 
     def status(self, values: Sequence[ConnectionStatus]) -> _Part:
-        sessions = self.log("type").not_in(_POINT_IN_TIME)
+        sessions = _one_of(self.log("type"), _POINT_IN_TIME, negate=True)
         if len(set(values)) > 1:
             return _Part(sessions)  # ongoing OR completed: every session
         time = self.log("disconnect_time")
@@ -459,7 +493,7 @@ class _Compiler:
             return _FALSE
 
         def found(column: ColumnElement[Any]) -> ColumnElement[bool]:
-            return _Contains(_AsciiLower(column), sa.literal(node.text, sa.String()))
+            return _ContainsFolded(column, sa.literal(node.text, _FreeText()))
 
         owners = self.users_where(found(self.user("username")), live=False)
         return _Part(

@@ -142,6 +142,19 @@ class Dialect:
         """Bind form of a boolean (default: 0/1)."""
         return int(value)
 
+    def in_list(self, expr: str, count: int, *, negate: bool = False) -> str:
+        """SQL that is true when ``expr`` equals one of ``count`` (at least two) bound values, or
+        with ``negate`` none of them; ``NULL`` when ``expr`` is ``NULL``. The values are bound
+        as :meth:`list_params` gives them. Default: ``expr [NOT] IN (?, ...)``, one placeholder
+        per value."""
+        marks = ", ".join(self.placeholder for _ in range(count))
+        return f"{expr} {'NOT IN' if negate else 'IN'} ({marks})"
+
+    def list_params(self, values: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The parameters of :meth:`in_list` for ``values`` (already in bind form): one per
+        value by default."""
+        return values
+
     def match_pattern(self, pattern: str) -> str:
         """The bound form of a wildcard ``pattern`` for :meth:`match` (default: ``LIKE``)."""
         return like_pattern(pattern)
@@ -166,6 +179,16 @@ class Dialect:
         """SQL that is true when ``needle`` occurs in ``haystack``, compared case-sensitively
         (no pattern characters, so nothing needs escaping). Default: SQL's ``POSITION``."""
         return f"POSITION({needle} IN {haystack}) > 0"
+
+    def contains_folded(self, column: str, needle: str) -> str:
+        """SQL that is true when the bound ``needle`` (a placeholder holding
+        :meth:`contains_param` of lower-case text) occurs in ``column`` with its ASCII letters
+        folded (free text). Default: :meth:`contains` of :meth:`ascii_lower`."""
+        return self.contains(self.ascii_lower(column), needle)
+
+    def contains_param(self, text: str) -> str:
+        """The bound form of free ``text`` for :meth:`contains_folded` (default: as it is)."""
+        return text
 
     def load_timestamp(self, value: Any) -> dt.datetime:
         """Decode a fetched timestamp (default: a datetime, naive meaning UTC)."""

@@ -129,11 +129,9 @@ class _Names:
         self.user_lookup = self._live_id(d, s.users, users, uc.id, uc.deleted)
         self.org_name = f"{orgs}.{d.quote(oc.name)}"
         self.org_lookup = self._live_id(d, s.organizations, orgs, oc.id, oc.deleted)
-        self.sessions = (
-            f"{self.log['type']} NOT IN ({', '.join(d.placeholder for _ in _POINT_IN_TIME)})"
-        )
-        self.folded = {
-            attr: d.ascii_lower(column)
+        self.sessions = d.in_list(self.log["type"], len(_POINT_IN_TIME), negate=True)
+        self.found = {
+            attr: d.contains_folded(column, d.placeholder)
             for attr, column in (
                 ("workspace_name", self.log["workspace_name"]),
                 ("agent_name", self.log["agent_name"]),
@@ -190,13 +188,12 @@ class _WhereCompiler:
     def equals_any(
         self, attr: str, kind: ColumnKind, values: Sequence[Any], *, nullable: bool
     ) -> _Sql:
-        """``col = ?`` for one value, ``col IN (?, ...)`` for several."""
+        """``col = ?`` for one value, the dialect's ``col IN (?, ...)`` for several."""
         to_db = self.d.to_db
         if len(values) == 1:
             return _Sql(f"{self.n.log[attr]} = {self.ph}", (to_db(kind, values[0]),), nullable)
-        marks = ", ".join(self.ph for _ in values)
-        params = tuple(to_db(kind, v) for v in values)
-        return _Sql(f"{self.n.log[attr]} IN ({marks})", params, nullable)
+        params = self.d.list_params(tuple(to_db(kind, v) for v in values))
+        return _Sql(self.d.in_list(self.n.log[attr], len(values)), params, nullable)
 
     def lookup(self, attr: str, condition: str, param: Any) -> _Sql:
         """``col = (live user matching condition)``: NULL when nobody matches."""
@@ -262,10 +259,12 @@ class _WhereCompiler:
         exact = tuple(v for v in values if not isinstance(v, Wildcard) and storable(v))
         parts: list[_Sql] = []
         if exact:
-            marks = ", ".join(self.ph for _ in exact)
-            condition = f"{email} = {marks}" if len(exact) == 1 else f"{email} IN ({marks})"
+            if len(exact) == 1:
+                condition, params = f"{email} = {self.ph}", exact
+            else:
+                condition, params = self.d.in_list(email, len(exact)), self.d.list_params(exact)
             sub = self.users_where(condition, live=False)
-            parts.append(_Sql(f"{self.n.log['user_id']} IN {sub}", exact, nullable=True))
+            parts.append(_Sql(f"{self.n.log['user_id']} IN {sub}", params, nullable=True))
         parts.append(self.wildcards("user_id", values, email, live=False, nullable=True))
         return _or(parts)
 
@@ -279,12 +278,13 @@ class _WhereCompiler:
         return self.equals_any("type", "text", types, nullable=False)
 
     def status(self, values: Sequence[ConnectionStatus]) -> _Sql:
+        params = self.d.list_params(_POINT_IN_TIME)
         if len(set(values)) > 1:
             # ongoing OR completed: every session, whatever its disconnect time.
-            return _Sql(self.n.sessions, _POINT_IN_TIME)
+            return _Sql(self.n.sessions, params)
         null = "IS NULL" if values[0] is ConnectionStatus.ONGOING else "IS NOT NULL"
         text = f"{self.n.log['disconnect_time']} {null} AND {self.n.sessions}"
-        return _Sql(text, _POINT_IN_TIME, level=_AND)
+        return _Sql(text, params, level=_AND)
 
     def filter(self, node: Filter) -> _Sql:
         key, values = node.key, node.values
@@ -317,13 +317,12 @@ class _WhereCompiler:
         letters folded on the column side (the text is lower case already)."""
         if not storable(node.text):
             return _FALSE
-        contains, folded = self.d.contains, self.n.folded
-        owners = self.users_where(contains(folded["username"], self.ph), live=False)
+        found = self.n.found
+        owners = self.users_where(found["username"], live=False)
         return _Sql(
-            f"{contains(folded['workspace_name'], self.ph)} OR "
-            f"{contains(folded['agent_name'], self.ph)} OR "
+            f"{found['workspace_name']} OR {found['agent_name']} OR "
             f"{self.n.log['workspace_owner_id']} IN {owners}",
-            (node.text,) * 3,
+            (self.d.contains_param(node.text),) * 3,
             level=_OR,
         )
 
