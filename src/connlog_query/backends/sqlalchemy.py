@@ -192,8 +192,9 @@ def tables(metadata: sa.MetaData, schema: Schema = DEFAULT_SCHEMA) -> CoderTable
 #
 # Wildcards and free text are spelled differently per database (GLOB and LIKE on SQLite,
 # LIKE BINARY on MariaDB, lower(x COLLATE "C") on PostgreSQL; see
-# connlog_query.backends.sql.dialect). These constructs render through the SQL backend's Dialect hooks, so both backends emit the same operators; on
-# other SQLAlchemy dialects they fall back to standard LIKE / lower() / POSITION.
+# connlog_query.backends.sql.dialect). These constructs render through the SQL backend's
+# Dialect hooks, so both backends emit the same operators; on other SQLAlchemy dialects they
+# fall back to standard LIKE / lower() / POSITION.
 
 _GENERIC = Dialect(name="generic", driver="", placeholder="?", quote_char='"')
 
