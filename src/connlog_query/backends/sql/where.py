@@ -342,22 +342,9 @@ class _WhereCompiler:
         raise TypeError(f"not an expression node: {type(node).__name__}")
 
 
-@functools.lru_cache(maxsize=256)
-def _cached_expression(query: Query) -> Any:
-    return query.expression()
-
-
 def expression_of(query: Query) -> Any:
-    """``query.expression()``, remembered for recently compiled queries.
-
-    Building the normal form costs more than compiling it, and the same query is typically
-    compiled twice in a row (list and count) or once per page; a ``Query`` is frozen and
-    hashable, so its expression can be reused.
-    """
-    try:
-        return _cached_expression(query)
-    except TypeError:  # an unhashable value smuggled in through model_construct
-        return query.expression()
+    """``query.expression()`` (which each ``Query`` computes once and keeps)."""
+    return query.expression()
 
 
 def compile_where(
