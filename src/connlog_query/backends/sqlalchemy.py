@@ -44,7 +44,7 @@ from .ddl import TABLE_COLUMNS, TableKey
 from .schema import DEFAULT_SCHEMA, Schema
 from .sql import DIALECTS
 from .sql.dialect import ColumnKind, Dialect, as_utc, as_uuid, ip_text
-from .sql.where import expression_of, storable
+from .sql.where import storable
 
 __all__ = ["CoderTables", "CoderUuid", "UtcDateTime", "compile", "tables"]
 
@@ -546,7 +546,7 @@ def compile(
     """
     schema = tables.schema if schema is None else schema
     query = resolve(query, context)
-    expression = expression_of(query)
+    expression = query.expression()
     if expression is None:
         return sa.true()
     return _Compiler(tables, schema, context, context.current_time()).node(expression).clause

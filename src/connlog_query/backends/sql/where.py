@@ -31,7 +31,7 @@ from ..schema import Schema, base_name
 from .dialect import ColumnKind, Dialect
 from .fragment import SqlFragment
 
-__all__ = ["ALWAYS_FALSE", "ALWAYS_TRUE", "compile_where", "expression_of", "storable"]
+__all__ = ["ALWAYS_FALSE", "ALWAYS_TRUE", "compile_where", "storable"]
 
 ALWAYS_TRUE = "1 = 1"
 """The condition of an empty query (every row matches)."""
@@ -342,17 +342,12 @@ class _WhereCompiler:
         raise TypeError(f"not an expression node: {type(node).__name__}")
 
 
-def expression_of(query: Query) -> Any:
-    """``query.expression()`` (which each ``Query`` computes once and keeps)."""
-    return query.expression()
-
-
 def compile_where(
     query: Query, dialect: Dialect, *, context: CompileContext, schema: Schema
 ) -> SqlFragment:
     """The WHERE condition for ``query``; see :func:`connlog_query.backends.sql.compile`."""
     query = resolve(query, context)
-    expression = expression_of(query)
+    expression = query.expression()
     if expression is None:
         return SqlFragment(ALWAYS_TRUE, ())
     compiler = _WhereCompiler(dialect, schema, context, context.current_time())
