@@ -9,19 +9,20 @@ everything else, exactly as Coder does.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import QueryError, ValidationError
 from .gocompat import go_lower, go_quote
-from .syntax import Element
+from .syntax import KEY_VALUE, Element
 
 __all__ = ["Term", "group_terms"]
 
 SEARCH_KEY = "search"
 
+_key_value = KEY_VALUE.fullmatch
 
-@dataclass(frozen=True, slots=True)
-class Term:
+
+class Term(NamedTuple):
     """One ``key:value`` occurrence (or the joined bare words, key ``search``).
 
     ``value`` has Coder's quote stripping applied; spans are offsets into the query text.
@@ -43,30 +44,38 @@ def group_terms(elements: Sequence[Element], text: str) -> dict[str, list[Term]]
     terms: dict[str, list[Term]] = {}
     bare: list[Element] = []
     for element in elements:
-        if not element.has_colon:
+        raw, start, end = element
+        if ":" not in raw:
             bare.append(element)
             continue
-        span = (element.start, element.end)
-        if element.leading_colon or element.trailing_colon:
-            detail = f"Query element {go_quote(element.raw)} cannot start or end with ':'"
+        span = (start, end)
+        # Coder tests the raw text, quotes included: `a:"b:` ends with ':'.
+        if raw[0] == ":" or raw[-1] == ":":
+            detail = f"Query element {go_quote(raw)} cannot start or end with ':'"
             raise QueryError([ValidationError("q", detail, span, _colon_hint(element))], text)
+        pair = _key_value(raw)
+        if pair is not None:
+            key_start, key_end = pair.span(1)
+            value_start, value_end = pair.span(2)
+            term = Term(
+                go_lower(pair.group(1).strip('"')),
+                pair.group(2).strip('"'),
+                span,
+                (start + key_start, start + key_end),
+                (start + value_start, start + value_end),
+            )
+            found = terms.get(term.key)
+            if found is None:
+                terms[term.key] = [term]
+            else:
+                found.append(term)
+            continue
         parts = element.segments
         if len(parts) > 2:
-            detail = f"Query element {go_quote(element.raw)} can only contain 1 ':'"
+            detail = f"Query element {go_quote(raw)} can only contain 1 ':'"
             raise QueryError([ValidationError("q", detail, span, _colon_hint(element))], text)
-        if len(parts) == 1:
-            # Coder keeps the original text (quotes included) for a bare term.
-            term = Term(SEARCH_KEY, element.raw, span, span, span)
-        else:
-            key, value = parts
-            term = Term(
-                go_lower(key.unquoted),
-                value.unquoted,
-                span,
-                (key.start, key.end),
-                (value.start, value.end),
-            )
-        terms.setdefault(term.key, []).append(term)
+        # One segment: a colon only inside quotes. Coder keeps the raw text, quotes included.
+        terms.setdefault(SEARCH_KEY, []).append(Term(SEARCH_KEY, raw, span, span, span))
     if bare:
         first = bare[0]
         joined = " ".join(element.raw for element in bare)
