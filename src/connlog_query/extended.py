@@ -34,6 +34,7 @@ from .expr import (
 from .gocompat import go_lower, go_quote, parse_go_uuid
 from .gotime import LAYOUT, GoTimeError, TimeRangeError, parse_rfc3339nano
 from .hints import enum_hint, unknown_key_hint, uuid_hint
+from .lalr import REJECTED, LeanParser
 from .syntax import load_grammar, parser_cache
 from .values import FILTER_KEYS, ME, ConnectionStatus, ConnectionType
 
@@ -239,12 +240,27 @@ def _parser() -> Any:
     )
 
 
+@functools.lru_cache(maxsize=1)
+def _lean_parser() -> LeanParser | None:
+    return LeanParser.from_lark(_parser())
+
+
 def _run(text: str, builder: _Builder) -> Any:
-    """Parse ``text`` bottom-up with ``builder``'s callbacks (no intermediate tree)."""
+    """Parse ``text`` bottom-up with ``builder``'s callbacks (no intermediate tree).
+
+    The lean driver runs Lark's tables first; text it rejects is parsed again by Lark, with a
+    fresh builder, for Lark's exact syntax error.
+    """
     import lark
 
+    lean = _lean_parser()
     token = _CURRENT.set(builder)
     try:
+        if lean is not None:
+            result = lean.run(text)
+            if result is not REJECTED:
+                return result
+            _CURRENT.set(_Builder(builder.limits))
         return _parser().parse(text)
     except lark.exceptions.UnexpectedInput as exc:
         raise QueryError([_syntax_error(text, exc)], text) from None
