@@ -337,6 +337,31 @@ def test_extended_round_trip(text: str) -> None:
 
 
 @settings(max_examples=300, deadline=None)
+@given(_expression())
+def test_checker_builds_the_nodes_validation_builds(text: str) -> None:
+    # The checker constructs nodes without running validation. The reference: the same checker
+    # with every node built by validating its raw inputs, as it did before.
+    from connlog_query import extended
+
+    def run() -> Any:
+        try:
+            return extended.parse_expression(text, limits=Limits())[0]
+        except QueryError as exc:
+            return [(e.field, e.detail) for e in exc.errors]
+
+    fast = run()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(extended, "_node", lambda cls, **fields: cls(**fields))
+        patch.setattr(extended, "_filter", lambda key, values: Filter(key=key, values=values))
+        patch.setattr(extended, "_time_bound", lambda op, at: TimeBound(op=op, at=at))
+        validated = run()
+    assert fast == validated
+    if not isinstance(fast, list):
+        for node, reference in zip(iter_nodes(fast), iter_nodes(validated), strict=True):
+            assert node.model_fields_set == reference.model_fields_set
+
+
+@settings(max_examples=300, deadline=None)
 @given(
     st.text(
         st.sampled_from(list(' :"abcAND OR NOT()-,*\\\t\u3000é')) | st.characters(), max_size=60

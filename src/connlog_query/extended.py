@@ -30,6 +30,8 @@ from .expr import (
     Text,
     TimeBound,
     Wildcard,
+    _pair_key,
+    _value_text,
 )
 from .gocompat import go_lower, go_quote, parse_go_uuid
 from .gotime import LAYOUT, GoTimeError, TimeRangeError, parse_rfc3339nano
@@ -366,6 +368,50 @@ def _syntax_error(text: str, exc: Any) -> ValidationError:
 # --- checking raw nodes -------------------------------------------------------------------------
 
 
+def _node(cls: type[Any], **fields: Any) -> Any:
+    """An expression node from values the checker has already converted and checked.
+
+    What validation would produce, without running it (it is most of the cost of a parse
+    otherwise): the checker only passes values of the field's type, normalized the way the
+    node's validators would leave them. ``tests/test_extended.py`` compares these nodes with
+    validated ones.
+    """
+    node = object.__new__(cls)
+    defaults = _DEFAULTS.get(cls)
+    if defaults is None:
+        defaults = _DEFAULTS[cls] = {
+            name: info.default for name, info in cls.model_fields.items() if not info.is_required()
+        }
+    values = {**defaults, **fields}
+    object.__setattr__(node, "__dict__", values)
+    object.__setattr__(node, "__pydantic_fields_set__", set(fields))
+    object.__setattr__(node, "__pydantic_extra__", None)
+    object.__setattr__(node, "__pydantic_private__", None)
+    return node
+
+
+_DEFAULTS: dict[type[Any], dict[str, Any]] = {}
+
+
+def _filter(key: str, values: list[Any]) -> Filter:
+    # Filter's validator: values de-duplicated and in their canonical order.
+    if len(values) == 1:
+        return _node(Filter, key=key, values=(values[0],))  # type: ignore[no-any-return]
+    unique = {(_value_text(value), value) for value in values}
+    return _node(Filter, key=key, values=tuple(v for _, v in sorted(unique, key=_pair_key)))  # type: ignore[no-any-return]
+
+
+def _time_bound(op: str, at: Any) -> TimeBound:
+    # TimeBound's validator: absolute times in UTC, and only inclusive bounds.
+    if isinstance(at, dt.datetime):
+        at = at.astimezone(dt.timezone.utc)
+        if op == ">":
+            op, at = ">=", at + MICROSECOND
+        elif op == "<":
+            op, at = "<=", at - MICROSECOND
+    return _node(TimeBound, op=op, at=at)  # type: ignore[no-any-return]
+
+
 @dataclass
 class _Checker:
     tz: dt.tzinfo
@@ -382,12 +428,12 @@ class _Checker:
         if isinstance(raw, _RawText):
             if not raw.value.text:
                 return None
-            return Text(text=raw.value.text)
+            return _node(Text, text=go_lower(raw.value.text))
         op = raw.op
         items = [self.node(item) for item in raw.items]
         if op == "not":
             (item,) = items
-            return None if item is None else Not(item=item)
+            return None if item is None else _node(Not, item=item)
         kept = [i for i in items if i is not None]
         if op == "or" and len(kept) < len(items):
             return None  # one side is "no filter": the OR always holds
@@ -395,7 +441,7 @@ class _Checker:
             return None
         if len(kept) == 1:
             return kept[0]
-        return And(items=tuple(kept)) if op == "and" else Or(items=tuple(kept))
+        return _node(And if op == "and" else Or, items=tuple(kept))
 
     def filter(self, raw: _RawFilter) -> Any:
         key = raw.key
@@ -430,13 +476,6 @@ class _Checker:
                 )
                 return None
             return self.time(key, values[0])
-        uuid_keys = ("workspace_id", "connection_id", "organization")
-        if (
-            len(values) == 1
-            and key in uuid_keys
-            and parse_go_uuid(go_lower(values[0].text)) == _NIL_UUID
-        ):
-            return None  # Coder: the all-zero UUID applies no filter
         converted = []
         for value in values:
             item = self.convert(key, value)
@@ -444,16 +483,19 @@ class _Checker:
                 converted.append(item)
         if len(converted) != len(values):
             return None
-        return Filter(key=key, values=tuple(converted))
+        if len(converted) == 1 and converted[0] == _NIL_UUID and key in _UUID_KEYS:
+            return None  # Coder: the all-zero UUID applies no filter
+        return _filter(key, converted)
 
     def convert(self, key: str, raw: _RawValue) -> Any:
         text = go_lower(raw.text)
         if key in NAME_KEYS and not raw.quoted and "*" in text:
-            return Wildcard(pattern=text)
+            return _node(Wildcard, pattern=text)
         if key in ("type", "status"):
-            enum = ConnectionType if key == "type" else ConnectionStatus
-            valid = [m.value for m in enum]
-            if text not in valid:
+            members = _ENUM_MEMBERS[key]
+            member = members.get(text)
+            if member is None:
+                valid = list(members)
                 inner = f"{go_quote(text)} is not a valid value"
                 self.fail(
                     key,
@@ -462,7 +504,7 @@ class _Checker:
                     enum_hint(text, valid),
                 )
                 return None
-            return enum(text)
+            return member
         if key in ("workspace_id", "connection_id"):
             parsed = parse_go_uuid(text)
             if parsed is None:
@@ -491,7 +533,7 @@ class _Checker:
         bounds = [b for b in bounds if b is not None]
         if not bounds:
             return None
-        return bounds[0] if len(bounds) == 1 else And(items=tuple(bounds))
+        return bounds[0] if len(bounds) == 1 else _node(And, items=tuple(bounds))
 
     def comparison(self, key: str, text: str, raw: _RawValue) -> list[Any] | None:
         for op in (">=", "<=", ">", "<"):
@@ -523,7 +565,7 @@ class _Checker:
         lowered = go_lower(text)
         relative = _relative(lowered)
         if relative is not None:
-            return [TimeBound(op=op, at=relative)]
+            return [_time_bound(op, relative)]
         day = _date(lowered)
         if day is not None:
             start = dt.datetime(day.year, day.month, day.day, tzinfo=self.tz).astimezone(
@@ -531,7 +573,7 @@ class _Checker:
             )
             end = start + dt.timedelta(days=1) - MICROSECOND
             at = {">=": start, ">": end, "<=": end, "<": start}[op]
-            return [TimeBound(op=op, at=at)]
+            return [_time_bound(op, at)]
         try:
             when = parse_rfc3339nano(lowered)
         except GoTimeError as exc:
@@ -546,21 +588,26 @@ class _Checker:
             return None
         if when is None:
             return [None]  # Coder's zero time: no filter
-        return [TimeBound(op=op, at=when)]
+        return [_time_bound(op, when)]
 
 
 _NIL_UUID = uuid.UUID(int=0)
+_UUID_KEYS = frozenset({"workspace_id", "connection_id", "organization"})
+_ENUM_MEMBERS: dict[str, dict[str, Any]] = {
+    "type": {member.value: member for member in ConnectionType},
+    "status": {member.value: member for member in ConnectionStatus},
+}
 _RELATIVE = re.compile(r"-(\d{1,6})([smhdw])")
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
 def _relative(text: str) -> RelativeTime | None:
     if text == "now":
-        return RelativeTime(amount=0)
+        return _node(RelativeTime, amount=0, unit="s")  # type: ignore[no-any-return]
     match = _RELATIVE.fullmatch(text)
     if match is None:
         return None
-    return RelativeTime(amount=-int(match.group(1)), unit=match.group(2))
+    return _node(RelativeTime, amount=-int(match.group(1)), unit=match.group(2))  # type: ignore[no-any-return]
 
 
 def _date(text: str) -> dt.date | None:
