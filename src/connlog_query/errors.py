@@ -14,7 +14,6 @@ under each span.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -99,6 +98,9 @@ class QueryError(Exception):
 
 def _width(text: str) -> int:
     """Terminal columns taken by ``text`` (wide East Asian characters take two)."""
+    # Imported here: only rendering needs it, and loading the extension module is not free.
+    import unicodedata
+
     total = 0
     for ch in text:
         if unicodedata.combining(ch):

@@ -38,7 +38,6 @@ from __future__ import annotations
 __all__ = ["LAYOUT", "GoTimeError", "TimeRangeError", "parse_rfc3339nano"]
 
 import datetime as dt
-import re
 
 from .gocompat import go_upper
 
@@ -52,7 +51,6 @@ _NS_PER_S = 1_000_000_000
 # 400 Gregorian years are exactly 146097 days; shifting by them lets datetime format the
 # years 0 and 10000 that it cannot hold.
 _ERA_DAYS = 146_097
-_SURROGATES = re.compile("[\ud800-\udfff]")
 
 # nextStdChunk splits LAYOUT into the elements 2006 - 01 - 02 T 15 : 04 : 05 .999999999 Z07:00
 # (the single characters are literal prefixes). Error texts name an element by these strings;
@@ -115,12 +113,19 @@ def parse_rfc3339nano(value: str) -> dt.datetime | None:
         GoTimeError: Go rejects the value; ``go_message`` is Go's error text.
         TimeRangeError: Go accepts it but the UTC instant is before year 1 or after year 9999.
     """
-    text = _SURROGATES.sub("\ufffd", go_upper(value))
+    text = _replace_surrogates(go_upper(value))
     raw = text.encode("utf-8")
     fields = _parse_fast(raw)
     if fields is None:
         fields = _parse_slow(raw)
     return _to_utc(fields, raw)
+
+
+def _replace_surrogates(text: str) -> str:
+    # A loop rather than a regular expression, whose compilation would weigh on the import.
+    if text.isascii():
+        return text
+    return "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
 
 
 def _is_digit(data: bytes, i: int) -> bool:

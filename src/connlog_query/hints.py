@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 from .values import FILTER_KEYS
@@ -13,6 +12,10 @@ _EXAMPLE_TIME = "2025-07-01T00:00:00Z"
 
 
 def _closest(word: str, choices: Iterable[str], cutoff: float = 0.6) -> list[str]:
+    # Imported here: hints are only built for invalid queries, and difflib (with heapq) would
+    # add to the cost of `import connlog_query`.
+    import difflib
+
     return difflib.get_close_matches(word, list(choices), n=3, cutoff=cutoff)
 
 

@@ -15,14 +15,17 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Mapping
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr, field_validator
 
 from .canonical import expressible
-from .expr import And, Expr, Filter, FilterKey, TimeBound, normalize
 from .gocompat import go_lower, parse_go_uuid
 from .values import FILTER_KEYS, ME, ConnectionStatus, ConnectionType, Me
+
+if TYPE_CHECKING:
+    from . import expr as _expr
+    from .expr import FilterKey
 
 __all__ = ["GO_ZERO_TIME", "Query"]
 
@@ -82,7 +85,10 @@ class Query(BaseModel):
     """Connection id."""
     status: ConnectionStatus | None = None
     """``ongoing`` (not disconnected) or ``completed`` (disconnected)."""
-    where: Expr | None = None
+    # `_expr` is bound only below this class, so pydantic leaves the annotation unresolved here
+    # and resolves it when the schema is first built: the extended AST's pydantic models are
+    # not created by `import connlog_query` (Coder-mode parsing never validates them).
+    where: _expr.Expr | None = None
     """Extended-mode conditions that Coder's syntax cannot express, AND-ed with the fields
     above (always ``None`` for a query parsed in Coder mode)."""
 
@@ -112,6 +118,8 @@ class Query(BaseModel):
     @field_validator("where", mode="after")
     @classmethod
     def _where(cls, value: Any) -> Any:
+        from .expr import normalize
+
         return None if value is None else normalize(value)
 
     @field_validator("organization", mode="before")
@@ -214,6 +222,8 @@ class Query(BaseModel):
     def from_expression(cls, expression: Any) -> Query:
         """The query for an extended expression: its top-level conjuncts that Coder's syntax
         can express become the typed fields, everything else goes to ``where``."""
+        from .expr import And, Filter, TimeBound, normalize
+
         expression = None if expression is None else normalize(expression)
         if expression is None:
             return cls()
@@ -242,6 +252,8 @@ class Query(BaseModel):
         return self._expression[0]
 
     def _build_expression(self) -> Any:
+        from .expr import And, Filter, TimeBound, normalize
+
         # The typed fields hold validated, normalized values with one node per key, already in
         # the normal form's order; only a `where` part needs the general normalization.
         nodes: list[Any] = []
@@ -251,7 +263,7 @@ class Query(BaseModel):
             elif key == "connected_before":
                 nodes.append(TimeBound.model_construct(op="<=", at=value))
             else:
-                nodes.append(Filter.model_construct(key=cast(FilterKey, key), values=(value,)))
+                nodes.append(Filter.model_construct(key=cast("FilterKey", key), values=(value,)))
         if self.where is not None:
             nodes.append(self.where)
             return normalize(nodes[0] if len(nodes) == 1 else And(items=tuple(nodes)))
@@ -310,3 +322,16 @@ class Query(BaseModel):
 
 
 _NO_FILTERS: dict[str, Any] = dict.fromkeys(Query.model_fields)
+
+
+class _LazyExprModule:
+    """:mod:`connlog_query.expr`, imported on first attribute access (see ``Query.where``)."""
+
+    def __getattr__(self, name: str) -> Any:
+        from . import expr
+
+        return getattr(expr, name)
+
+
+if not TYPE_CHECKING:
+    _expr = _LazyExprModule()
