@@ -152,6 +152,16 @@ def ours(text: str) -> dict[str, Any]:
     return connlog_query.parse(text).filters()
 
 
+def ours_extended(text: str) -> dict[str, Any]:
+    """``connlog_query.parse(text, mode="extended")`` and the typed filters of its ``Query``."""
+    return connlog_query.parse(text, mode="extended").filters()
+
+
+def parse_extended(text: str) -> object:
+    """``connlog_query.parse`` in extended mode (the superset language, Lark LALR tables)."""
+    return connlog_query.parse(text, mode="extended")
+
+
 def make_luqum() -> Parser:
     """luqum's Lucene parser (fixed grammar, ply LALR); the tree walk keeps ``field:term`` only."""
     from luqum.parser import parser  # type: ignore[import-untyped]
@@ -259,6 +269,14 @@ WHAT_EACH_DOES = (
         "Coder's full pipeline (Go lower-casing, quote and colon rules, bare-word grouping), "
         "Go-exact UUID and RFC 3339 parsing, every error collected with span and hint; returns "
         "a frozen `Query` (timed alone; agreement checked through `Query.filters()`)",
+    ),
+    (
+        "connlog_query.parse, extended",
+        "the extended language (NOT, OR, groups, lists, wildcards, dates, relative times), every "
+        "key and value checked, all errors with spans; returns a frozen `Query` in normal form "
+        "(timed alone; agreement checked through `filters()`). Plain `key:value` texts such as "
+        "these take the Coder-mode path (`connlog_query.plain`); texts using extended syntax run "
+        "the lean LALR parse (their figures: `compile.py`)",
     ),
     (
         "luqum",
@@ -373,9 +391,17 @@ def main(argv: list[str] | None = None) -> int:
         "str.split (floor)": split_floor,
         "str.split + conversions": split_convert,
         "connlog_query.parse": connlog_query.parse,
+        "connlog_query.parse, extended": parse_extended,
         **peers,
     }
-    check_agreement({"str.split + conversions": split_convert, **peers}, sizes)
+    check_agreement(
+        {
+            "str.split + conversions": split_convert,
+            "connlog_query.parse, extended": ours_extended,
+            **peers,
+        },
+        sizes,
+    )
 
     out("# What each contender does")
     out("")
@@ -393,6 +419,7 @@ def main(argv: list[str] | None = None) -> int:
     out("")
     out("| terms | contender | median µs | spread µs | × floor | × parse() |")
     out("|---:|---|---:|---:|---:|---:|")
+    summary: list[str] = []
     for size in sizes:
         pool = fresh_pool(size)
         times = measure(
@@ -406,6 +433,22 @@ def main(argv: list[str] | None = None) -> int:
                 f"| {size} | {name} | {median:.2f} | {spread:.2f} | {median / floor:.1f}x "
                 f"| {median / parse_us:.2f}x |"
             )
+        peer_times = {name: times[name][0] for name in peers}
+        if peer_times:
+            best = min(peer_times, key=peer_times.__getitem__)
+            extended_us = times["connlog_query.parse, extended"][0]
+            summary.append(
+                f"| {size} | {best} | {peer_times[best]:.2f} | {parse_us / peer_times[best]:.2f}x "
+                f"| {extended_us / peer_times[best]:.2f}x |"
+            )
+    if summary:
+        out("")
+        out("Against the fastest peer at each size (below 1.00x: ours is faster):")
+        out("")
+        out("| terms | fastest peer | its µs | Coder mode × peer | extended mode × peer |")
+        out("|---:|---|---:|---:|---:|")
+        for line in summary:
+            out(line)
     out("")
     out("# Repeated query (the same text every call)")
     out("")

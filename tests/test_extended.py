@@ -338,6 +338,24 @@ def test_extended_round_trip(text: str) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(_expression())
+def test_parsed_query_is_what_validation_builds(text: str) -> None:
+    # parse() builds the Query from the checked expression without validation; the public,
+    # validating Query.from_expression must give the same query, field for field.
+    from connlog_query import extended
+
+    try:
+        query = ext(text)
+    except QueryError:
+        return
+    expression, _ = extended.parse_expression(text, limits=Limits())
+    reference = Query.from_expression(expression)
+    assert query == reference
+    assert query.model_fields_set == reference.model_fields_set
+    assert {k: type(v) for k, v in query} == {k: type(v) for k, v in reference}
+
+
+@settings(max_examples=300, deadline=None)
+@given(_expression())
 def test_checker_builds_the_nodes_validation_builds(text: str) -> None:
     # The checker constructs nodes without running validation. The reference: the same checker
     # with every node built by validating its raw inputs, as it did before.

@@ -32,6 +32,8 @@ def _quote_parity_at_separators(value: str) -> set[int]:
 
 def expressible(value: str) -> str | None:
     """``None`` if ``value`` can be written in Coder's language, else the reason it cannot."""
+    if '"' not in value:
+        return None  # only quotes can make a value inexpressible
     if value.startswith('"') or value.endswith('"'):
         return "cannot start or end with a double quote (Coder strips them)"
     if len(_quote_parity_at_separators(value)) > 1:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -45,6 +45,9 @@ __all__ = [
     "Text",
     "TimeBound",
     "Wildcard",
+    "build",
+    "build_filter",
+    "build_time_bound",
     "filters_in",
     "has_relative_time",
     "iter_nodes",
@@ -200,6 +203,39 @@ def _pair_key(pair: tuple[str, Any]) -> tuple[str, str]:
     return (pair[0], type(pair[1]).__name__)
 
 
+def build(cls: type[Any], **fields: Any) -> Any:
+    """A node of class ``cls`` from field values that are already valid, without validation.
+
+    For code that has checked and converted every value itself (the extended-mode checker, the
+    normal form): each value must already have its field's type and the form the node's
+    validators would give it (``build_filter`` and ``build_time_bound`` apply those). Validation
+    is most of the cost of building a node otherwise.
+    """
+    node = object.__new__(cls)
+    defaults = _DEFAULTS.get(cls)
+    if defaults is None:
+        defaults = _DEFAULTS[cls] = {
+            name: info.default for name, info in cls.model_fields.items() if not info.is_required()
+        }
+    object.__setattr__(node, "__dict__", {**defaults, **fields})
+    object.__setattr__(node, "__pydantic_fields_set__", set(fields))
+    object.__setattr__(node, "__pydantic_extra__", None)
+    object.__setattr__(node, "__pydantic_private__", None)
+    return node
+
+
+_DEFAULTS: dict[type[Any], dict[str, Any]] = {}
+
+
+def build_filter(key: str, values: Sequence[Any]) -> Filter:
+    """A :class:`Filter` of already-converted values: de-duplicated and sorted, as validated."""
+    if len(values) == 1:
+        return build(Filter, key=key, values=(values[0],))  # type: ignore[no-any-return]
+    unique = {(_value_text(value), value) for value in values}
+    ordered = tuple(value for _, value in sorted(unique, key=_pair_key))
+    return build(Filter, key=key, values=ordered)  # type: ignore[no-any-return]
+
+
 class RelativeTime(_Node):
     """A time relative to "now": ``amount`` units before it (``amount`` <= 0); 0 is ``now``."""
 
@@ -273,6 +309,18 @@ class TimeBound(_Node):
         return when < at
 
 
+def build_time_bound(op: str, at: dt.datetime | RelativeTime) -> TimeBound:
+    """A :class:`TimeBound` without validation: aware times moved to UTC, ``>``/``<`` made
+    inclusive, as validation does."""
+    if isinstance(at, dt.datetime):
+        at = at.astimezone(dt.timezone.utc)
+        if op == ">":
+            op, at = ">=", at + MICROSECOND
+        elif op == "<":
+            op, at = "<=", at - MICROSECOND
+    return build(TimeBound, op=op, at=at)  # type: ignore[no-any-return]
+
+
 class Text(_Node):
     """Free text: a case-insensitive substring of workspace name, agent name or owner name."""
 
@@ -320,11 +368,14 @@ def sort_key(node: Any) -> tuple[int, str]:
     return (_order(node), expression_to_string(node))
 
 
+_KEY_ORDER = {key: index for index, key in enumerate(FILTER_KEYS)}
+
+
 def _order(node: Any) -> int:
     if isinstance(node, Filter):
-        return FILTER_KEYS.index(node.key)
+        return _KEY_ORDER[node.key]
     if isinstance(node, TimeBound):
-        return FILTER_KEYS.index("connected_after" if node.is_lower else "connected_before")
+        return _KEY_ORDER["connected_after" if node.op[0] == ">" else "connected_before"]
     if isinstance(node, Text):
         return _TEXT_ORDER
     if isinstance(node, Not):
@@ -338,7 +389,7 @@ def normalize(node: Any) -> Any:
     """The normal form of an expression (equal meaning, one spelling)."""
     if isinstance(node, Not):
         inner = normalize(node.item)
-        return inner.item if isinstance(inner, Not) else Not(item=inner)
+        return inner.item if isinstance(inner, Not) else build(Not, item=inner)
     if isinstance(node, And):
         return _normalize_and([normalize(item) for item in node.items])
     if isinstance(node, Or):
@@ -357,8 +408,25 @@ def _flatten(items: list[Any], cls: type[And] | type[Or]) -> list[Any]:
 
 
 def _unique_sorted(items: list[Any]) -> list[Any]:
-    keyed = {sort_key(item): item for item in items}
-    return [keyed[k] for k in sorted(keyed)]
+    """``items`` de-duplicated and sorted by :func:`sort_key`.
+
+    The canonical text (the costly part of the key) only decides between items of the same
+    key order, so it is computed for those alone.
+    """
+    from .canonical import expression_to_string
+
+    groups: dict[int, list[Any]] = {}
+    for item in items:
+        groups.setdefault(_order(item), []).append(item)
+    ordered: list[Any] = []
+    for order in sorted(groups):
+        group = groups[order]
+        if len(group) == 1:
+            ordered.append(group[0])
+        else:
+            keyed = {expression_to_string(item): item for item in group}
+            ordered.extend(keyed[text] for text in sorted(keyed))
+    return ordered
 
 
 def _absolute_at(bound: TimeBound) -> dt.datetime:
@@ -369,15 +437,20 @@ def _absolute_at(bound: TimeBound) -> dt.datetime:
 def _normalize_and(items: list[Any]) -> Any:
     flat = _flatten(items, And)
     # Several absolute bounds on one side mean the tightest of them.
-    lowers = [b for b in flat if isinstance(b, TimeBound) and not b.is_relative and b.is_lower]
-    uppers = [b for b in flat if isinstance(b, TimeBound) and not b.is_relative and not b.is_lower]
-    rest = [b for b in flat if b not in lowers and b not in uppers]
+    lowers: list[TimeBound] = []
+    uppers: list[TimeBound] = []
+    rest: list[Any] = []
+    for item in flat:
+        if isinstance(item, TimeBound) and not item.is_relative:
+            (lowers if item.is_lower else uppers).append(item)
+        else:
+            rest.append(item)
     if lowers:
         rest.append(max(lowers, key=_absolute_at))
     if uppers:
         rest.append(min(uppers, key=_absolute_at))
     unique = _unique_sorted(rest)
-    return unique[0] if len(unique) == 1 else And(items=tuple(unique))
+    return unique[0] if len(unique) == 1 else build(And, items=tuple(unique))
 
 
 def _normalize_or(items: list[Any]) -> Any:
@@ -390,9 +463,9 @@ def _normalize_or(items: list[Any]) -> Any:
         else:
             rest.append(item)
     for key, values in merged.items():
-        rest.append(Filter(key=key, values=tuple(values)))
+        rest.append(build_filter(key, values))
     unique = _unique_sorted(rest)
-    return unique[0] if len(unique) == 1 else Or(items=tuple(unique))
+    return unique[0] if len(unique) == 1 else build(Or, items=tuple(unique))
 
 
 def resolve_times(node: Any, now: dt.datetime) -> Any:

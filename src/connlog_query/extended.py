@@ -15,23 +15,22 @@ import functools
 import re
 import uuid
 from contextvars import ContextVar
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from .errors import QueryError, ValidationError
 from .expr import (
     MICROSECOND,
     NAME_KEYS,
     And,
-    Filter,
     Not,
     Or,
     RelativeTime,
     Text,
-    TimeBound,
     Wildcard,
-    _pair_key,
-    _value_text,
+    build,
+    build_filter,
+    build_time_bound,
 )
 from .gocompat import go_lower, go_quote, parse_go_uuid
 from .gotime import LAYOUT, GoTimeError, TimeRangeError, parse_rfc3339nano
@@ -40,7 +39,7 @@ from .lalr import REJECTED, LeanParser
 from .syntax import load_grammar, parser_cache
 from .values import FILTER_KEYS, ME, ConnectionStatus, ConnectionType
 
-__all__ = ["EXTENDED_KEYS", "Limits", "parse_expression"]
+__all__ = ["DEFAULT_LIMITS", "EXTENDED_KEYS", "Limits", "parse_expression"]
 
 EXTENDED_KEYS = (*FILTER_KEYS, "connected")
 """Keys of the extended language: Coder's 11 plus ``connected`` (comparisons and ranges)."""
@@ -65,18 +64,21 @@ class Limits:
     """Values in one ``key:a,b,c`` list."""
 
 
+DEFAULT_LIMITS = Limits()
+"""The limits ``parse`` applies when none are given."""
+
+
 # --- raw nodes built by the grammar callbacks ---------------------------------------------------
+# Named tuples: several are built per term on every parse, and a tuple is the cheapest object.
 
 
-@dataclass(frozen=True, slots=True)
-class _RawValue:
+class _RawValue(NamedTuple):
     text: str
     quoted: bool
     span: tuple[int, int]
 
 
-@dataclass(frozen=True, slots=True)
-class _RawFilter:
+class _RawFilter(NamedTuple):
     key: str
     key_span: tuple[int, int]
     values: tuple[_RawValue, ...]
@@ -84,15 +86,13 @@ class _RawFilter:
     depth: int = 1
 
 
-@dataclass(frozen=True, slots=True)
-class _RawText:
+class _RawText(NamedTuple):
     value: _RawValue
     span: tuple[int, int]
     depth: int = 1
 
 
-@dataclass(frozen=True, slots=True)
-class _RawBool:
+class _RawBool(NamedTuple):
     op: str  # "and", "or", "not"
     items: tuple[Any, ...]
     span: tuple[int, int]
@@ -138,14 +138,17 @@ class _Builder:
     def _count_term(self, span: tuple[int, int]) -> None:
         self.terms += 1
         if self.terms > self.limits.max_terms:
-            raise _LimitExceeded(
-                ValidationError(
-                    "q",
-                    f"Query has more than {self.limits.max_terms} terms.",
-                    span,
-                    "split the query, or raise Limits.max_terms",
-                )
+            self._too_many_terms(span)
+
+    def _too_many_terms(self, span: tuple[int, int]) -> None:
+        raise _LimitExceeded(
+            ValidationError(
+                "q",
+                f"Query has more than {self.limits.max_terms} terms.",
+                span,
+                "split the query, or raise Limits.max_terms",
             )
+        )
 
     def _depth(self, items: tuple[Any, ...], span: tuple[int, int]) -> int:
         depth = 1 + max(getattr(i, "depth", 1) for i in items)
@@ -162,19 +165,21 @@ class _Builder:
 
     def value(self, children: list[Any]) -> _RawValue:
         (token,) = children
-        span = (token.start_pos, token.end_pos)
         if token.type == "STRING":
             text, bad = _unescape(token)
             if bad is not None and self.bad_escape is None:
                 self.bad_escape = bad
-            return _RawValue(text, True, span)
-        return _RawValue(str(token), False, span)
+            return _RawValue(text, True, (token.start_pos, token.end_pos))
+        return _RawValue(token.value, False, (token.start_pos, token.end_pos))
 
     def filter(self, children: list[Any]) -> _RawFilter:
         key_token, *values = children
-        key_span = (key_token.start_pos, key_token.end_pos - 1)
-        span = (key_token.start_pos, values[-1].span[1])
-        self._count_term(span)
+        start = key_token.start_pos
+        key_span = (start, key_token.end_pos - 1)
+        span = (start, values[-1].span[1])
+        self.terms += 1
+        if self.terms > self.limits.max_terms:
+            self._too_many_terms(span)
         if len(values) > self.limits.max_values:
             raise _LimitExceeded(
                 ValidationError(
@@ -185,7 +190,7 @@ class _Builder:
                     "raise Limits.max_values",
                 )
             )
-        return _RawFilter(go_lower(str(key_token)[:-1]), key_span, tuple(values), span)
+        return _RawFilter(go_lower(key_token.value[:-1]), key_span, tuple(values), span)
 
     def text(self, children: list[Any]) -> _RawText:
         value = self.value(children)
@@ -213,7 +218,7 @@ class _Builder:
 
     def group(self, children: list[Any]) -> Any:
         (item,) = children
-        return replace(item, depth=self._depth((item,), item.span))
+        return item._replace(depth=self._depth((item,), item.span))
 
     def start(self, children: list[Any]) -> Any:
         return children[0] if children else None
@@ -368,55 +373,20 @@ def _syntax_error(text: str, exc: Any) -> ValidationError:
 # --- checking raw nodes -------------------------------------------------------------------------
 
 
-def _node(cls: type[Any], **fields: Any) -> Any:
-    """An expression node from values the checker has already converted and checked.
-
-    What validation would produce, without running it (it is most of the cost of a parse
-    otherwise): the checker only passes values of the field's type, normalized the way the
-    node's validators would leave them. ``tests/test_extended.py`` compares these nodes with
-    validated ones.
-    """
-    node = object.__new__(cls)
-    defaults = _DEFAULTS.get(cls)
-    if defaults is None:
-        defaults = _DEFAULTS[cls] = {
-            name: info.default for name, info in cls.model_fields.items() if not info.is_required()
-        }
-    values = {**defaults, **fields}
-    object.__setattr__(node, "__dict__", values)
-    object.__setattr__(node, "__pydantic_fields_set__", set(fields))
-    object.__setattr__(node, "__pydantic_extra__", None)
-    object.__setattr__(node, "__pydantic_private__", None)
-    return node
+# The checker hands these only values it has converted and checked (tests/test_extended.py
+# compares with building every node by validation).
+_node = build
+_filter = build_filter
+_time_bound = build_time_bound
 
 
-_DEFAULTS: dict[type[Any], dict[str, Any]] = {}
-
-
-def _filter(key: str, values: list[Any]) -> Filter:
-    # Filter's validator: values de-duplicated and in their canonical order.
-    if len(values) == 1:
-        return _node(Filter, key=key, values=(values[0],))  # type: ignore[no-any-return]
-    unique = {(_value_text(value), value) for value in values}
-    return _node(Filter, key=key, values=tuple(v for _, v in sorted(unique, key=_pair_key)))  # type: ignore[no-any-return]
-
-
-def _time_bound(op: str, at: Any) -> TimeBound:
-    # TimeBound's validator: absolute times in UTC, and only inclusive bounds.
-    if isinstance(at, dt.datetime):
-        at = at.astimezone(dt.timezone.utc)
-        if op == ">":
-            op, at = ">=", at + MICROSECOND
-        elif op == "<":
-            op, at = "<=", at - MICROSECOND
-    return _node(TimeBound, op=op, at=at)  # type: ignore[no-any-return]
-
-
-@dataclass
 class _Checker:
-    tz: dt.tzinfo
-    errors: list[ValidationError] = field(default_factory=list)
-    spans: dict[str, tuple[int, int]] = field(default_factory=dict)
+    __slots__ = ("errors", "spans", "tz")
+
+    def __init__(self, tz: dt.tzinfo) -> None:
+        self.tz = tz
+        self.errors: list[ValidationError] = []
+        self.spans: dict[str, tuple[int, int]] = {}
 
     def fail(self, key: str, detail: str, span: tuple[int, int], hint: str | None = None) -> None:
         self.errors.append(ValidationError(key, detail, span, hint))
@@ -446,7 +416,7 @@ class _Checker:
     def filter(self, raw: _RawFilter) -> Any:
         key = raw.key
         self.spans.setdefault(key, raw.values[0].span if raw.values else raw.span)
-        if key not in EXTENDED_KEYS:
+        if key not in _EXTENDED_KEY_SET:
             self.fail(
                 key,
                 f"{go_quote(key)} is not a valid query param",
@@ -455,9 +425,10 @@ class _Checker:
             )
             return None
         values = raw.values
-        if len(values) == 1 and values[0].quoted and values[0].text == "":
-            return None  # Coder: an empty value applies no filter
-        if any(v.text == "" for v in values):
+        if len(values) == 1:
+            if values[0].text == "":
+                return None  # Coder: an empty value applies no filter (only "" can be empty)
+        elif any(v.text == "" for v in values):
             empty = next(v for v in values if v.text == "")
             self.fail(
                 key,
@@ -483,7 +454,7 @@ class _Checker:
                 converted.append(item)
         if len(converted) != len(values):
             return None
-        if len(converted) == 1 and converted[0] == _NIL_UUID and key in _UUID_KEYS:
+        if key in _UUID_KEYS and len(converted) == 1 and converted[0] == _NIL_UUID:
             return None  # Coder: the all-zero UUID applies no filter
         return _filter(key, converted)
 
@@ -593,6 +564,7 @@ class _Checker:
 
 _NIL_UUID = uuid.UUID(int=0)
 _UUID_KEYS = frozenset({"workspace_id", "connection_id", "organization"})
+_EXTENDED_KEY_SET = frozenset(EXTENDED_KEYS)
 _ENUM_MEMBERS: dict[str, dict[str, Any]] = {
     "type": {member.value: member for member in ConnectionType},
     "status": {member.value: member for member in ConnectionStatus},

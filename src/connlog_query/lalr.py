@@ -57,7 +57,8 @@ class LeanToken:
         return f"LeanToken({self.type!r}, {self.value!r}, {self.start_pos}, {self.end_pos})"
 
 
-# A table entry: (True, next state) for a shift; (False, (size, callback, goto name)) to reduce.
+# A table entry: (True, next state) to shift; (False, (size, callback, goto)) to reduce, where
+# goto maps the state uncovered by the reduction to the next one (callback None: the child).
 _Action = tuple[bool, Any]
 
 
@@ -84,6 +85,7 @@ class LeanParser:
     def from_lark(cls, parser: Any, start: str = "start") -> LeanParser | None:
         """The lean driver of Lark parser ``parser``, or ``None`` if it cannot reproduce it."""
         from lark.lexer import BasicLexer, ContextualLexer
+        from lark.parse_tree_builder import ExpandSingleChild
         from lark.parsers.lalr_analysis import Shift
 
         options = parser.options
@@ -125,6 +127,12 @@ class LeanParser:
                 compiled[key] = re.compile(pattern, options.g_regex_flags).match
             matchers[state] = compiled[key]
 
+        # The goto part of the table, by non-terminal: state -> state after reducing to it.
+        gotos: dict[str, dict[int, int]] = {}
+        for state, actions in table.states.items():
+            for symbol, (action, arg) in actions.items():
+                if action is Shift and not symbol.isupper() and symbol != "$END":
+                    gotos.setdefault(symbol, {})[state] = arg
         states: dict[int, dict[str, _Action]] = {}
         for state, actions in table.states.items():
             row: dict[str, _Action] = {}
@@ -133,7 +141,12 @@ class LeanParser:
                     row[symbol] = (True, arg)
                 else:
                     rule = arg
-                    row[symbol] = (False, (len(rule.expansion), callbacks[rule], rule.origin.name))
+                    size = len(rule.expansion)
+                    callback = callbacks[rule]
+                    # `?rule` with one child: Lark's callback returns the child itself.
+                    if size == 1 and type(callback) is ExpandSingleChild:
+                        callback = None
+                    row[symbol] = (False, (size, callback, gotos.get(rule.origin.name, {})))
             states[state] = row
         token_callbacks = {
             name: callback for name, callback in callbacks.items() if isinstance(name, str)
@@ -154,14 +167,16 @@ class LeanParser:
         ignore = self._ignore
         token_callbacks = self._token_callbacks
         end_state = self._end
-        state_stack = [self._start]
+        state = self._start
+        state_stack = [state]
         value_stack: list[Any] = []
+        push_state = state_stack.append
+        push_value = value_stack.append
         pos = 0
         length = len(text)
-        at_end = False
         while True:
             if pos < length:
-                match = matchers[state_stack[-1]](text, pos)
+                match = matchers[state](text, pos)
                 if match is None:
                     return REJECTED
                 type_ = match.lastgroup or ""
@@ -174,28 +189,35 @@ class LeanParser:
             else:
                 type_ = "$END"
                 token = None
-                at_end = True
-            while True:
-                action = states[state_stack[-1]].get(type_)
-                if action is None:
-                    return REJECTED
-                shift, arg = action
-                if shift:
-                    if at_end:
-                        return REJECTED
-                    state_stack.append(arg)
-                    callback = token_callbacks.get(type_)
-                    value_stack.append(token if callback is None else callback(token))
-                    break
-                size, reduce, origin = arg
-                if size:
+            action = states[state].get(type_)
+            if action is None:
+                return REJECTED
+            shift, arg = action
+            while not shift:
+                size, reduce, goto = arg
+                if size == 1:
+                    state_stack.pop()
+                    child = value_stack.pop()
+                    value = child if reduce is None else reduce([child])
+                elif size:
                     children = value_stack[-size:]
                     del state_stack[-size:]
                     del value_stack[-size:]
+                    value = reduce(children)
                 else:
-                    children = []
-                value = reduce(children)
-                state_stack.append(states[state_stack[-1]][origin][1])
-                value_stack.append(value)
-                if at_end and state_stack[-1] == end_state:
+                    value = reduce([])
+                state = goto[state_stack[-1]]
+                push_state(state)
+                push_value(value)
+                if token is None and state == end_state:
                     return value
+                action = states[state].get(type_)
+                if action is None:
+                    return REJECTED
+                shift, arg = action
+            if token is None:
+                return REJECTED  # a valid table never shifts the end marker
+            state = arg
+            push_state(state)
+            callback = token_callbacks.get(type_)
+            push_value(token if callback is None else callback(token))

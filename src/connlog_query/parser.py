@@ -115,22 +115,23 @@ def _parse_coder(text: str) -> Query:
 def _parse_extended(
     text: str, *, now: dt.datetime | None, tz: dt.tzinfo | None, limits: Limits | None
 ) -> Query:
-    from .extended import Limits, parse_expression
+    from .extended import DEFAULT_LIMITS, parse_expression
+    from .plain import parse_plain
 
     if now is not None and (now.tzinfo is None or now.utcoffset() is None):
         raise ValueError("now must be timezone-aware")
+    plain = parse_plain(text, limits or DEFAULT_LIMITS, now)
+    if plain is not None:
+        return plain
     try:
         expression, spans = parse_expression(
-            text, limits=limits or Limits(), tz=tz or dt.timezone.utc
+            text, limits=limits or DEFAULT_LIMITS, tz=tz or dt.timezone.utc
         )
     except RecursionError:
         raise QueryError(
             [ValidationError("q", "Query is too deeply nested to parse.", (0, len(text)))], text
         ) from None
-    query = Query.from_expression(expression)
-    query._spans = spans
-    query._now = now
-    return query
+    return Query._from_expression(expression, validate=False, spans=spans, now=now)
 
 
 def _check_unicode(text: str) -> None:

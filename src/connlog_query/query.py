@@ -98,7 +98,12 @@ class Query(BaseModel):
     _expression: tuple[Any] | None = PrivateAttr(default=None)
 
     @classmethod
-    def _from_parsed(cls, values: dict[str, Any], spans: dict[str, tuple[int, int]]) -> Query:
+    def _from_parsed(
+        cls,
+        values: dict[str, Any],
+        spans: dict[str, tuple[int, int]],
+        now: dt.datetime | None = None,
+    ) -> Query:
         """A query from values the parser has already converted and normalized.
 
         What ``model_construct`` does, without its per-field default look-ups: the parser
@@ -111,7 +116,7 @@ class Query(BaseModel):
         object.__setattr__(query, "__pydantic_fields_set__", set(values))
         object.__setattr__(query, "__pydantic_extra__", None)
         object.__setattr__(
-            query, "__pydantic_private__", {"_spans": spans, "_now": None, "_expression": None}
+            query, "__pydantic_private__", {"_spans": spans, "_now": now, "_expression": None}
         )
         return query
 
@@ -222,11 +227,29 @@ class Query(BaseModel):
     def from_expression(cls, expression: Any) -> Query:
         """The query for an extended expression: its top-level conjuncts that Coder's syntax
         can express become the typed fields, everything else goes to ``where``."""
-        from .expr import And, Filter, TimeBound, normalize
+        return cls._from_expression(expression, validate=True)
+
+    @classmethod
+    def _from_expression(
+        cls,
+        expression: Any,
+        *,
+        validate: bool,
+        spans: dict[str, tuple[int, int]] | None = None,
+        now: dt.datetime | None = None,
+    ) -> Query:
+        """:meth:`from_expression`; ``validate=False`` for the extended parser's expressions.
+
+        The parser's nodes hold values in exactly the form the fields validate to (no all-zero
+        UUID, no zero time, no empty text), and the parts of a normal form are in normal form,
+        so the query is built without validating them again (``tests/test_extended.py``
+        checks that validation would change nothing).
+        """
+        from .expr import And, Filter, TimeBound, build, normalize
 
         expression = None if expression is None else normalize(expression)
         if expression is None:
-            return cls()
+            return cls._from_parsed({}, spans or {}, now)
         conjuncts = list(expression.items) if isinstance(expression, And) else [expression]
         fields: dict[str, Any] = {}
         rest: list[Any] = []
@@ -242,8 +265,17 @@ class Query(BaseModel):
                     fields[key] = node.at
                     continue
             rest.append(node)
+        if not validate:
+            fields["where"] = (
+                None if not rest else rest[0] if len(rest) == 1 else build(And, items=tuple(rest))
+            )
+            return cls._from_parsed(fields, spans or {}, now)
         where = None if not rest else rest[0] if len(rest) == 1 else And(items=tuple(rest))
-        return cls(**fields, where=where)
+        query = cls(**fields, where=where)
+        if spans:
+            query._spans = spans
+        query._now = now
+        return query
 
     def expression(self) -> Any:
         """The whole query as one extended expression (``None`` when it filters nothing)."""
