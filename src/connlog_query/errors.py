@@ -111,7 +111,8 @@ def _width(text: str) -> int:
 
 def _printable_line(line: str) -> str:
     # Tabs and control characters would shift the caret; show them as single visible cells.
-    return "".join(ch if ch.isprintable() else "\N{REPLACEMENT CHARACTER}" for ch in line)
+    # "\ufffd" rather than a \N{...} name: compiling a named escape imports unicodedata.
+    return "".join(ch if ch.isprintable() else "\ufffd" for ch in line)
 
 
 def _caret_block(text: str, span: tuple[int, int]) -> list[str]:

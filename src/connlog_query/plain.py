@@ -26,6 +26,7 @@ from .query import Query
 from .syntax import split_elements
 from .terms import group_terms
 from .validate import build_query
+from .values import FILTER_KEYS
 
 if TYPE_CHECKING:
     from .extended import Limits
@@ -36,6 +37,8 @@ _TERM = r'[A-Za-z_][A-Za-z0-9_]*:(?:[A-Za-z0-9_@.+\-]+|"[A-Za-z0-9_@.+\-: ]*")'
 PLAIN = re.compile(f" *(?:{_TERM}(?: +{_TERM})*)? *", re.ASCII)
 """Texts :func:`parse_plain` may answer (a full match is required)."""
 
+_CODER_KEYS = frozenset(FILTER_KEYS)
+
 
 def parse_plain(text: str, limits: Limits, now: dt.datetime | None) -> Query | None:
     """The extended-mode query of a plain text, or ``None`` to use the extended parser."""
@@ -43,8 +46,8 @@ def parse_plain(text: str, limits: Limits, now: dt.datetime | None) -> Query | N
         return None
     try:
         terms = group_terms(split_elements(text.lower()), text)
-        if any(len(found) != 1 for found in terms.values()):
-            return None
+        if any(len(found) != 1 or key not in _CODER_KEYS for key, found in terms.items()):
+            return None  # repeated or not Coder's (`connected:`): no Coder error to build
         if len(terms) > limits.max_terms or (len(terms) > 1 and limits.max_depth < 2):
             return None  # the extended parser reports the limit
         coder = build_query(terms, text)
