@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import types
 import uuid
@@ -15,6 +16,7 @@ from connlog_query.backends import get_backend, memory
 from connlog_query.backends.context import CompileContext
 from connlog_query.demo import DemoData, generate
 from connlog_query.models import ConnectionLog, User
+from connlog_query.values import ConnectionStatus
 from store_helpers import NOW, extended_data, extended_scenarios, oracle, scenarios
 
 DATA = generate(seed=8, n_logs=500)
@@ -385,3 +387,159 @@ def test_wildcards_are_literal_but_for_the_star() -> None:
 def test_ascii_fold() -> None:
     assert memory.ascii_fold("Dev-Box ÜBER Ágent") == "dev-box Über Ágent"
     assert memory.ascii_fold("") == ""
+
+
+# Shapes the compiler builds differently (see "How it is fast" in docs/memory.md): a single
+# check is the predicate; a type or status check calls the rest of its AND (negated or not,
+# one part or several); a negated type filter is its own check; ANDs and ORs of two, three
+# and more parts, with negated parts, and with different orders for objects and mappings
+# (a time bound next to id checks); free text whose owners are an id check of their own.
+SHAPES = [
+    "type:ssh",
+    "-type:ssh",
+    "status:ongoing",
+    "-status:completed",
+    "status:ongoing,completed",
+    "-status:ongoing,completed",
+    "type:ssh -username:bob",
+    "-type:ssh,vscode -username:bob",
+    "-type:ssh workspace_owner:me",
+    "type:ssh,workspace_app workspace_owner:a*,bo*,c* connected:>=-7d",
+    "status:ongoing workspace_owner:me",
+    "status:completed -workspace_owner:alice",
+    "type:ssh status:completed -workspace_owner:alice",
+    "type:vscode,jetbrains status:ongoing workspace_owner:a*,b*,c* connected:<-1h",
+    "-status:ongoing -type:workspace_app",
+    "status:ongoing,completed -type:vscode dev",
+    "type:ssh type:ssh,vscode",
+    "NOT (type:ssh workspace_owner:bob)",
+    "workspace_owner:alice connected:>=-14d",
+    "workspace_owner:alice,bob connected:>=-14d -username:bob",
+    "workspace_owner:a*,b* connected:>=-14d connected:<-1h username:*",
+    "workspace_owner:a*,b*,c* connected:>=-14d username:* -dev",
+    "dev OR username:alice",
+    "dev OR gpu OR -type:ssh",
+    "dev OR gent OR gpu OR username:alice",
+    "workspace_owner:a* username:*",
+    "workspace_owner:* username:* organization:coder",
+    "workspace_owner:alice OR username:bob",
+    "workspace_owner:alice OR -username:*",
+    "workspace_owner:alice OR username:bob OR user_email:*@example.org",
+    "workspace_owner:alice OR username:bob OR connected:<-3d",
+    "workspace_owner:alice OR username:bob OR user_email:*@example.org OR organization:acme",
+    "workspace_owner:alice OR -username:* OR -user_email:*@example.org OR organization:acme",
+    "workspace_owner:* username:* organization:coder e",
+    "workspace_owner:alice OR -username:* OR connected:<-3d OR gent",
+    "-dev -gpu -carol",
+    "(dev OR username:alice) (gpu OR -connected:<-7d)",
+    "carol",
+    "-carol",
+    "ünï",
+    "-workspace_owner:alice -workspace_owner:bob -username:* -connected:>=-1d",
+]
+
+
+class _Row:
+    """A plain object with a ConnectionLog's attributes (the attribute path, not a model)."""
+
+    def __init__(self, log: ConnectionLog) -> None:
+        self.__dict__.update(dict(log))
+
+
+class _DictSubclass(dict):  # type: ignore[type-arg]
+    """A dict that is not ``dict`` itself (takes the generic mapping path)."""
+
+
+@pytest.mark.parametrize("text", SHAPES)
+@pytest.mark.parametrize("with_tables", [True, False])
+def test_every_compiled_shape_agrees_on_every_record_form(text: str, with_tables: bool) -> None:
+    query = parse(text, mode="extended", now=NOW)
+    context = CompileContext(user_id=ALICE, now=NOW)
+    if with_tables:
+        predicate = memory.compile(
+            query, context=context, users=EXTENDED_USERS, organizations=EXTENDED.organizations
+        )
+        expected = set(oracle(EXTENDED, query, user_id=ALICE, now=NOW))
+        assert expected, f"{text!r} selects nothing: the case would be vacuous"
+        assert expected != {log.id for log in EXTENDED_LOGS}, f"{text!r} selects everything"
+    else:
+        predicate = memory.compile(query, context=context)
+        expected = {log.id for log in EXTENDED_LOGS if predicate(log)}
+    for form in (
+        lambda log: log,
+        _Row,
+        lambda log: json.loads(log.model_dump_json()),
+        lambda log: log.model_dump(),
+        lambda log: _DictSubclass(json.loads(log.model_dump_json())),
+        _mapping_proxy,
+    ):
+        answers = {log.id: predicate(form(log)) for log in EXTENDED_LOGS}
+        assert all(type(answer) is bool for answer in answers.values())
+        assert {log_id for log_id, answer in answers.items() if answer} == expected
+    with pytest.raises(TypeError, match="ConnectionLog"):
+        predicate(42)
+    with pytest.raises(TypeError, match="ConnectionLog"):
+        predicate(types.SimpleNamespace())
+
+
+def _hosting_parts() -> list[tuple[str, memory._Part]]:
+    """Every kind of check that can call the rest of an AND or an OR, by name."""
+    sessions = frozenset({"ssh", "vscode", "zed"})
+    twice = memory._not(memory._type_part(sessions, inside=False))
+    assert isinstance(twice, memory._Part)
+    parts = [
+        ("type", memory._type_part(sessions)),
+        ("not type", memory._type_part(sessions, inside=False)),
+        ("not type, negated", twice),
+        ("text", memory._text_part("dev", owner_name=False)),
+        ("unicode text", memory._text_part("ünï", owner_name=False)),
+    ]
+    for status in ConnectionStatus:
+        for inside in (True, False):
+            parts.append((f"{status} {inside}", memory._status_part(sessions, inside, status)))
+    return parts
+
+
+def test_checks_that_call_the_rest_agree_with_the_plain_and_or() -> None:
+    """``host((rest, flip))`` is ``test and ((not rest) is flip)``, ``host_or`` the same with
+    ``or``, on every record form."""
+    rests = [
+        memory._text_check("gent", owner_name=True),
+        memory._owner_check(frozenset({ALICE})),
+        memory._between_check(NOW - dt.timedelta(days=7), NOW),
+    ]
+    forms = (
+        lambda log: log,
+        lambda log: json.loads(log.model_dump_json()),
+        _mapping_proxy,
+    )
+    hosted_kinds = 0
+    for name, part in _hosting_parts():
+        for host, any_of in ((part.host, False), (part.host_or, True)):
+            if host is None:
+                continue
+            hosted_kinds += 1
+            for rest in rests:
+                for flip in (False, True):
+                    hosted = host((rest, flip))
+                    for form in forms:
+                        for log in EXTENDED_LOGS:
+                            record = form(log)
+                            tail = (not rest(record)) is flip
+                            first = part.test(record)
+                            want = (first or tail) if any_of else (first and tail)
+                            assert hosted(record) is want, (name, any_of, flip)
+    assert hosted_kinds == 12
+
+
+def test_a_negated_type_check_is_a_check_of_its_own() -> None:
+    part = memory._type_part(frozenset({"ssh", "zed"}))
+    negated = memory._not(part)
+    assert isinstance(negated, memory._Part)
+    assert negated.positive
+    assert negated.host is not None
+    back = memory._not(negated)
+    assert isinstance(back, memory._Part)
+    for log in EXTENDED_LOGS:
+        assert negated.test(log) is (not part.test(log))
+        assert back.test(log) is part.test(log)

@@ -233,258 +233,506 @@ def _matcher(exact: Iterable[str], wildcards: Iterable[Wildcard]) -> Callable[[s
     return lambda text: text in names or fullmatch(text) is not None
 
 
-# --- checks: each factory returns (test for attribute records, test for mapping records) -----
+# --- checks: each factory returns one test that reads attribute records and mappings alike ----
+#
+# Every test has the same shape, so that a query of one filter costs one Python call per
+# record, as a hand-written lambda does:
+#
+#     if type(r) is not dict:          # ConnectionLog and other objects
+#         try:
+#             return <read by attribute>
+#         except AttributeError:
+#             _require_mapping(r)      # a mapping that is not a dict, or not a record at all
+#     return <read by key>             # dict (json.loads, model_dump) and other mappings
+#
+# ``type(r) is dict`` is the cheapest class test on 3.11 (``r.__class__`` goes through a
+# descriptor on every model), and ``try`` costs nothing until something is raised. Tests return
+# real bools, as callers see the value; compositions only rely on its truth.
 
-_Check = tuple[Predicate, Predicate]
 
-
-def _organization_check(ids: frozenset[uuid.UUID]) -> _Check:
-    keys = _uuid_keys(ids)
-    if len(ids) == 1:
-        (only,) = ids
-        return (
-            lambda r: r.organization.id == only,
-            lambda r: r["organization"]["id"] in keys,
-        )
-    return (
-        lambda r: r.organization.id in ids,
-        lambda r: r["organization"]["id"] in keys,
+def _not_a_record(record: Any) -> TypeError:
+    return TypeError(
+        "a connection-log record must be a ConnectionLog (or an object with the same "
+        f"attributes) or a mapping of the same JSON shape, not {type(record).__name__}"
     )
 
 
-def _organization_name_check(names: frozenset[str]) -> _Check:
-    return (
-        lambda r: go_lower(r.organization.name) in names,
-        lambda r: go_lower(r["organization"]["name"]) in names,
-    )
+def _require_mapping(record: Any) -> None:
+    """Called where reading ``record`` by attribute failed: it must then be a mapping."""
+    if not isinstance(record, Mapping):
+        raise _not_a_record(record) from None
 
 
-def _owner_check(ids: frozenset[uuid.UUID]) -> _Check:
+def _organization_check(ids: frozenset[uuid.UUID]) -> Predicate:
     keys = _uuid_keys(ids)
     # One id (the usual case) compares with ==; a set would hash the UUID in Python code.
     if len(ids) == 1:
         (only,) = ids
-        return (
-            lambda r: r.workspace_owner_id == only,
-            lambda r: r["workspace_owner_id"] in keys,
-        )
-    return (
-        lambda r: r.workspace_owner_id in ids,
-        lambda r: r["workspace_owner_id"] in keys,
-    )
+
+        def one(r: Any) -> bool:
+            if type(r) is not dict:
+                try:
+                    org: uuid.UUID = r.organization.id
+                    return org == only
+                except AttributeError:
+                    _require_mapping(r)
+            return r["organization"]["id"] in keys
+
+        return one
+
+    def test(r: Any) -> bool:
+        if type(r) is not dict:
+            try:
+                return r.organization.id in ids
+            except AttributeError:
+                _require_mapping(r)
+        return r["organization"]["id"] in keys
+
+    return test
 
 
-def _owner_name_check(match: Callable[[str], bool]) -> _Check:
+def _organization_name_check(names: frozenset[str]) -> Predicate:
+    def test(r: Any) -> bool:
+        if type(r) is not dict:
+            try:
+                return go_lower(r.organization.name) in names
+            except AttributeError:
+                _require_mapping(r)
+        return go_lower(r["organization"]["name"]) in names
+
+    return test
+
+
+def _owner_check(ids: frozenset[uuid.UUID]) -> Predicate:
+    keys = _uuid_keys(ids)
+    if len(ids) == 1:
+        (only,) = ids
+
+        def one(r: Any) -> bool:
+            if type(r) is not dict:
+                try:
+                    owner: uuid.UUID = r.workspace_owner_id
+                    return owner == only
+                except AttributeError:
+                    _require_mapping(r)
+            return r["workspace_owner_id"] in keys
+
+        return one
+
+    def test(r: Any) -> bool:
+        if type(r) is not dict:
+            try:
+                return r.workspace_owner_id in ids
+            except AttributeError:
+                _require_mapping(r)
+        return r["workspace_owner_id"] in keys
+
+    return test
+
+
+def _owner_name_check(match: Callable[[str], bool]) -> Predicate:
     """Fallback without a users table: the owner's name embedded in the record."""
-    return (
-        lambda r: match(go_lower(r.workspace_owner_username)),
-        lambda r: match(go_lower(r["workspace_owner_username"])),
-    )
+
+    def test(r: Any) -> bool:
+        if type(r) is not dict:
+            try:
+                return match(go_lower(r.workspace_owner_username))
+            except AttributeError:
+                _require_mapping(r)
+        return match(go_lower(r["workspace_owner_username"]))
+
+    return test
 
 
-def _type_check(types: frozenset[str]) -> _Check:
-    return (lambda r: r.type in types, lambda r: r["type"] in types)
+def _web_user(r: Any) -> Any:
+    """The connecting user of a mapping record (``None`` when there is none)."""
+    web = r.get("web_info")
+    return web.get("user") if web else None
 
 
-def _user_check(ids: frozenset[uuid.UUID]) -> _Check:
+def _user_check(ids: frozenset[uuid.UUID]) -> Predicate:
     keys = _uuid_keys(ids)
-    # One id (the usual case) compares with ==; a set would hash the UUID in Python code.
-    only = next(iter(ids)) if len(ids) == 1 else None
+    if len(ids) == 1:
+        (only,) = ids
 
-    def attr(r: Any) -> bool:
-        web = r.web_info
-        if web is None or web.user is None:
-            return False
-        return bool(web.user.id == only) if only is not None else web.user.id in ids
+        def one(r: Any) -> bool:
+            if type(r) is not dict:
+                try:
+                    web = r.web_info
+                    if web is None:
+                        return False
+                    user = web.user
+                    if user is None:
+                        return False
+                    uid: uuid.UUID = user.id
+                    return uid == only
+                except AttributeError:
+                    _require_mapping(r)
+            web = r.get("web_info")
+            if not web:
+                return False
+            user = web.get("user")
+            return user is not None and user["id"] in keys
 
-    def item(r: Any) -> bool:
-        web = r.get("web_info")
-        if not web:
-            return False
-        user = web.get("user")
+        return one
+
+    def test(r: Any) -> bool:
+        if type(r) is not dict:
+            try:
+                web = r.web_info
+                if web is None:
+                    return False
+                user = web.user
+                return user is not None and user.id in ids
+            except AttributeError:
+                _require_mapping(r)
+        user = _web_user(r)
         return user is not None and user["id"] in keys
 
-    return attr, item
+    return test
 
 
-def _user_field_check(name: str, match: Callable[[str], bool], *, lower: bool) -> _Check:
+def _user_field_check(name: str, match: Callable[[str], bool], *, lower: bool) -> Predicate:
     """Fallback without a users table: a field of the embedded connecting user."""
     norm: Callable[[str], str] = go_lower if lower else str
 
-    def attr(r: Any) -> bool:
-        web = r.web_info
-        return web is not None and web.user is not None and match(norm(getattr(web.user, name)))
-
-    def item(r: Any) -> bool:
-        web = r.get("web_info")
-        if not web:
-            return False
-        user = web.get("user")
+    def test(r: Any) -> bool:
+        if type(r) is not dict:
+            try:
+                web = r.web_info
+                return (
+                    web is not None
+                    and web.user is not None
+                    and match(norm(getattr(web.user, name)))
+                )
+            except AttributeError:
+                _require_mapping(r)
+        user = _web_user(r)
         return user is not None and match(norm(user[name]))
 
-    return attr, item
+    return test
 
 
-def _after_check(bound: dt.datetime) -> _Check:
-    return (lambda r: r.connect_time >= bound, lambda r: _time(r["connect_time"]) >= bound)
+def _after_check(bound: dt.datetime) -> Predicate:
+    def test(r: Any) -> bool:
+        if type(r) is not dict:
+            try:
+                at: dt.datetime = r.connect_time
+                return at >= bound
+            except AttributeError:
+                _require_mapping(r)
+        return _time(r["connect_time"]) >= bound
+
+    return test
 
 
-def _before_check(bound: dt.datetime) -> _Check:
-    return (lambda r: r.connect_time <= bound, lambda r: _time(r["connect_time"]) <= bound)
+def _before_check(bound: dt.datetime) -> Predicate:
+    def test(r: Any) -> bool:
+        if type(r) is not dict:
+            try:
+                at: dt.datetime = r.connect_time
+                return at <= bound
+            except AttributeError:
+                _require_mapping(r)
+        return _time(r["connect_time"]) <= bound
+
+    return test
 
 
-def _between_check(low: dt.datetime, high: dt.datetime) -> _Check:
-    return (
-        lambda r: low <= r.connect_time <= high,
-        lambda r: low <= _time(r["connect_time"]) <= high,
-    )
+def _between_check(low: dt.datetime, high: dt.datetime) -> Predicate:
+    def test(r: Any) -> bool:
+        if type(r) is not dict:
+            try:
+                at: dt.datetime = r.connect_time
+                return low <= at <= high
+            except AttributeError:
+                _require_mapping(r)
+        return low <= _time(r["connect_time"]) <= high
+
+    return test
 
 
-def _workspace_check(ids: frozenset[uuid.UUID]) -> _Check:
+def _workspace_check(ids: frozenset[uuid.UUID]) -> Predicate:
     keys = _uuid_keys(ids)
     if len(ids) == 1:
         (only,) = ids
-        return (lambda r: r.workspace_id == only, lambda r: r["workspace_id"] in keys)
-    return (lambda r: r.workspace_id in ids, lambda r: r["workspace_id"] in keys)
+
+        def one(r: Any) -> bool:
+            if type(r) is not dict:
+                try:
+                    workspace: uuid.UUID = r.workspace_id
+                    return workspace == only
+                except AttributeError:
+                    _require_mapping(r)
+            return r["workspace_id"] in keys
+
+        return one
+
+    def test(r: Any) -> bool:
+        if type(r) is not dict:
+            try:
+                return r.workspace_id in ids
+            except AttributeError:
+                _require_mapping(r)
+        return r["workspace_id"] in keys
+
+    return test
 
 
-def _connection_check(ids: frozenset[uuid.UUID]) -> _Check:
+def _connection_check(ids: frozenset[uuid.UUID]) -> Predicate:
     keys = _uuid_keys(ids)
 
-    def attr(r: Any) -> bool:
-        ssh = r.ssh_info
-        return ssh is not None and ssh.connection_id in ids
-
-    def item(r: Any) -> bool:
+    def test(r: Any) -> bool:
+        if type(r) is not dict:
+            try:
+                ssh = r.ssh_info
+                return ssh is not None and ssh.connection_id in ids
+            except AttributeError:
+                _require_mapping(r)
         ssh = r.get("ssh_info")
         return ssh is not None and ssh.get("connection_id") in keys
 
-    return attr, item
+    return test
 
 
-def _session_type_status_check(types: frozenset[str], status: ConnectionStatus) -> _Check:
-    """``type`` and ``status`` in one check, for a type filter without web types (so the
-    status filter's exclusion of point-in-time types cannot remove anything)."""
-    if status is ConnectionStatus.ONGOING:
-
-        def attr(r: Any) -> bool:
-            if r.type not in types:
-                return False
-            ssh = r.ssh_info
-            return ssh is None or ssh.disconnect_time is None
-
-        def item(r: Any) -> bool:
-            ssh = r.get("ssh_info")
-            return r["type"] in types and (not ssh or ssh.get("disconnect_time") is None)
-
-        return attr, item
-
-    def attr_done(r: Any) -> bool:
-        if r.type not in types:
-            return False
-        ssh = r.ssh_info
-        return ssh is not None and ssh.disconnect_time is not None
-
-    def item_done(r: Any) -> bool:
-        ssh = r.get("ssh_info")
-        return r["type"] in types and bool(ssh) and ssh.get("disconnect_time") is not None
-
-    return attr_done, item_done
+_Then = tuple[Predicate, bool]
+"""The rest of an AND, called by its first check: ``(test, flip)``, where the rest holds when
+``(not test(r)) is flip`` (``flip`` is true for a negated rest, false otherwise)."""
 
 
-def _session_check() -> _Check:
-    """``status:ongoing,completed``: every row that is not a point-in-time event."""
-    return (lambda r: r.type not in _POINT_IN_TIME, lambda r: r["type"] not in _POINT_IN_TIME)
+def _type_check(
+    types: frozenset[str], inside: bool, then: _Then | None = None, *, any_of: bool = False
+) -> Predicate:
+    """``type`` in (``inside``) or not in ``types``; and then the rest of an AND (of an OR when
+    ``any_of``) when given.
 
-
-def _status_check(status: ConnectionStatus) -> _Check:
-    # A session without ssh_info has no disconnect time: it counts as ongoing, as a NULL would.
-    if status is ConnectionStatus.ONGOING:
-
-        def attr(r: Any) -> bool:
-            ssh = r.ssh_info
-            return r.type not in _POINT_IN_TIME and (ssh is None or ssh.disconnect_time is None)
-
-        def item(r: Any) -> bool:
-            ssh = r.get("ssh_info")
-            return r["type"] not in _POINT_IN_TIME and (
-                not ssh or ssh.get("disconnect_time") is None
-            )
-
-        return attr, item
-
-    def attr_done(r: Any) -> bool:
-        ssh = r.ssh_info
-        return r.type not in _POINT_IN_TIME and ssh is not None and ssh.disconnect_time is not None
-
-    def item_done(r: Any) -> bool:
-        ssh = r.get("ssh_info")
-        return (
-            r["type"] not in _POINT_IN_TIME and bool(ssh) and ssh.get("disconnect_time") is not None
-        )
-
-    return attr_done, item_done
-
-
-def _text_check(text: str, owners: frozenset[uuid.UUID] | None) -> _Check:
-    """Free text in the workspace name, the agent name or the owner's username.
-
-    ``owners`` are the users whose name holds the text, from the users table; ``None`` (no
-    table) reads the owner's name embedded in the record instead.
+    A type filter is the cheapest check (string set membership), so it comes first in an AND
+    or an OR and calls the rest itself: a record it decides costs one call, as in a
+    hand-written lambda.
     """
+    if then is None and inside:
+
+        def test(r: Any) -> bool:
+            if type(r) is not dict:
+                try:
+                    return r.type in types
+                except AttributeError:
+                    _require_mapping(r)
+            return r["type"] in types
+
+        return test
+
+    if then is None:
+
+        def outside(r: Any) -> bool:
+            if type(r) is not dict:
+                try:
+                    return r.type not in types
+                except AttributeError:
+                    _require_mapping(r)
+            return r["type"] not in types
+
+        return outside
+
+    rest, flip = then
+    if any_of:
+
+        def test_or(r: Any) -> bool:
+            if type(r) is not dict:
+                try:
+                    return (r.type in types) is inside or (not rest(r)) is flip
+                except AttributeError:
+                    _require_mapping(r)
+            return (r["type"] in types) is inside or (not rest(r)) is flip
+
+        return test_or
+
+    def test_then(r: Any) -> bool:
+        if type(r) is not dict:
+            try:
+                return (r.type in types) is inside and (not rest(r)) is flip
+            except AttributeError:
+                _require_mapping(r)
+        return (r["type"] in types) is inside and (not rest(r)) is flip
+
+    return test_then
+
+
+def _status_check(
+    types: frozenset[str], inside: bool, status: ConnectionStatus, then: _Then | None = None
+) -> Predicate:
+    """``type`` in (``inside``) or not in ``types``, and the session ``status``; and then the
+    rest of an AND when given (as for :func:`_type_check`).
+
+    ``status:S`` alone is ``type`` not in the point-in-time types, and S. ``type:T status:S``
+    is ``type`` in T and S, when T has no web types (so the status filter's exclusion of
+    point-in-time types cannot remove anything).
+    """
+    # A session without ssh_info has no disconnect time: it counts as ongoing, as a NULL would.
+    ongoing = status is ConnectionStatus.ONGOING
+    if then is None:
+
+        def ongoing_test(r: Any) -> bool:
+            if type(r) is not dict:
+                try:
+                    if (r.type in types) is not inside:
+                        return False
+                    ssh = r.ssh_info
+                    return ssh is None or ssh.disconnect_time is None
+                except AttributeError:
+                    _require_mapping(r)
+            if (r["type"] in types) is not inside:
+                return False
+            ssh = r.get("ssh_info")
+            return not ssh or ssh.get("disconnect_time") is None
+
+        def completed_test(r: Any) -> bool:
+            if type(r) is not dict:
+                try:
+                    if (r.type in types) is not inside:
+                        return False
+                    ssh = r.ssh_info
+                    return ssh is not None and ssh.disconnect_time is not None
+                except AttributeError:
+                    _require_mapping(r)
+            if (r["type"] in types) is not inside:
+                return False
+            ssh = r.get("ssh_info")
+            return bool(ssh) and ssh.get("disconnect_time") is not None
+
+        return ongoing_test if ongoing else completed_test
+
+    rest, flip = then
+
+    def ongoing_then(r: Any) -> bool:
+        if type(r) is not dict:
+            try:
+                if (r.type in types) is not inside:
+                    return False
+                ssh = r.ssh_info
+                return (ssh is None or ssh.disconnect_time is None) and (not rest(r)) is flip
+            except AttributeError:
+                _require_mapping(r)
+        if (r["type"] in types) is not inside:
+            return False
+        ssh = r.get("ssh_info")
+        return (not ssh or ssh.get("disconnect_time") is None) and (not rest(r)) is flip
+
+    def completed_then(r: Any) -> bool:
+        if type(r) is not dict:
+            try:
+                if (r.type in types) is not inside:
+                    return False
+                ssh = r.ssh_info
+                return ssh is not None and ssh.disconnect_time is not None and (not rest(r)) is flip
+            except AttributeError:
+                _require_mapping(r)
+        if (r["type"] in types) is not inside:
+            return False
+        ssh = r.get("ssh_info")
+        return bool(ssh) and ssh.get("disconnect_time") is not None and (not rest(r)) is flip
+
+    return ongoing_then if ongoing else completed_then
+
+
+def _text_check(text: str, *, owner_name: bool, orelse: _Then | None = None) -> Predicate:
+    """Free text in the workspace name or the agent name, and with ``owner_name`` in the
+    owner's username embedded in the record (without a users table; with one, the owners
+    whose name holds the text are an id check of their own); or else, with ``orelse`` (not
+    with ``owner_name``), the rest of an OR in the same call (free text is often OR-ed: with
+    those owners, with other terms)."""
     fold = _ASCII_FOLD
-    keys = _uuid_keys(owners or ())
-    embedded = owners is None
-    any_owner = bool(owners)
+    rest, flip = orelse if orelse is not None else (None, False)
     if not text.isascii():
+        attrs = ("workspace_name", "agent_name", "workspace_owner_username")[: 2 + owner_name]
 
-        def slow(name: str) -> bool:
-            return text in name.translate(fold)
-
-        def attr_slow(r: Any) -> bool:
-            if slow(r.workspace_name) or slow(r.agent_name):
+        def unicode(r: Any) -> bool:
+            if type(r) is not dict:
+                try:
+                    names = [getattr(r, a) for a in attrs]
+                except AttributeError:
+                    _require_mapping(r)
+                    names = [r[a] for a in attrs]
+            else:
+                names = [r[a] for a in attrs]
+            if any(text in name.translate(fold) for name in names):
                 return True
-            if embedded:
-                return slow(r.workspace_owner_username)
-            return any_owner and r.workspace_owner_id in owners  # type: ignore[operator]
+            return rest is not None and (not rest(r)) is flip
 
-        def item_slow(r: Any) -> bool:
-            if slow(r["workspace_name"]) or slow(r["agent_name"]):
-                return True
-            if embedded:
-                return slow(r["workspace_owner_username"])
-            return any_owner and r["workspace_owner_id"] in keys
-
-        return attr_slow, item_slow
+        return unicode
 
     # ASCII text: a match in ascii_fold(name) is a match in name.lower(), and the converse
     # only fails for the few non-ASCII letters that lower-case to ASCII (KELVIN SIGN, ...), so
     # str.lower (one C call) filters and ascii_fold confirms for non-ASCII names only.
-    def attr(r: Any) -> bool:
-        name = r.workspace_name
-        if text in name.lower() and (name.isascii() or text in name.translate(fold)):
-            return True
-        name = r.agent_name
-        if text in name.lower() and (name.isascii() or text in name.translate(fold)):
-            return True
-        if embedded:
-            name = r.workspace_owner_username
-            return text in name.lower() and (name.isascii() or text in name.translate(fold))
-        return any_owner and r.workspace_owner_id in owners  # type: ignore[operator]
+    if owner_name:
 
-    def item(r: Any) -> bool:
+        def three(r: Any) -> bool:
+            if type(r) is not dict:
+                try:
+                    name = r.workspace_name
+                    if text in name.lower() and (name.isascii() or text in name.translate(fold)):
+                        return True
+                    name = r.agent_name
+                    if text in name.lower() and (name.isascii() or text in name.translate(fold)):
+                        return True
+                    name = r.workspace_owner_username
+                    return text in name.lower() and (name.isascii() or text in name.translate(fold))
+                except AttributeError:
+                    _require_mapping(r)
+            name = r["workspace_name"]
+            if text in name.lower() and (name.isascii() or text in name.translate(fold)):
+                return True
+            name = r["agent_name"]
+            if text in name.lower() and (name.isascii() or text in name.translate(fold)):
+                return True
+            name = r["workspace_owner_username"]
+            return text in name.lower() and (name.isascii() or text in name.translate(fold))
+
+        assert rest is None, "the rest of an OR is only taken without the owner's name"
+        return three
+
+    if rest is None:
+
+        def two(r: Any) -> bool:
+            if type(r) is not dict:
+                try:
+                    name = r.workspace_name
+                    if text in name.lower() and (name.isascii() or text in name.translate(fold)):
+                        return True
+                    name = r.agent_name
+                    return text in name.lower() and (name.isascii() or text in name.translate(fold))
+                except AttributeError:
+                    _require_mapping(r)
+            name = r["workspace_name"]
+            if text in name.lower() and (name.isascii() or text in name.translate(fold)):
+                return True
+            name = r["agent_name"]
+            return text in name.lower() and (name.isascii() or text in name.translate(fold))
+
+        return two
+
+    def two_or(r: Any) -> bool:
+        if type(r) is not dict:
+            try:
+                name = r.workspace_name
+                if text in name.lower() and (name.isascii() or text in name.translate(fold)):
+                    return True
+                name = r.agent_name
+                if text in name.lower() and (name.isascii() or text in name.translate(fold)):
+                    return True
+            except AttributeError:
+                _require_mapping(r)
+            else:
+                return (not rest(r)) is flip
         name = r["workspace_name"]
         if text in name.lower() and (name.isascii() or text in name.translate(fold)):
             return True
         name = r["agent_name"]
         if text in name.lower() and (name.isascii() or text in name.translate(fold)):
             return True
-        if embedded:
-            name = r["workspace_owner_username"]
-            return text in name.lower() and (name.isascii() or text in name.translate(fold))
-        return any_owner and r["workspace_owner_id"] in keys
+        return (not rest(r)) is flip
 
-    return attr, item
+    return two_or
 
 
 # --- composition --------------------------------------------------------------------------
@@ -498,112 +746,8 @@ def _never(record: Any) -> bool:
     return False
 
 
-def _conjunction(tests: list[Predicate]) -> Predicate:
-    # Fixed-arity closures for the common sizes avoid a Python-level loop per record.
-    if not tests:
-        return _always
-    if len(tests) == 1:
-        return tests[0]
-    if len(tests) == 2:
-        a, b = tests
-        return lambda r: a(r) and b(r)
-    if len(tests) == 3:
-        a, b, c = tests
-        return lambda r: a(r) and b(r) and c(r)
-    every = tuple(tests)
-    return lambda r: all(t(r) for t in every)
-
-
-def _disjunction(tests: list[Predicate]) -> Predicate:
-    if not tests:
-        return _never
-    if len(tests) == 1:
-        return tests[0]
-    if len(tests) == 2:
-        a, b = tests
-        return lambda r: a(r) or b(r)
-    if len(tests) == 3:
-        a, b, c = tests
-        return lambda r: a(r) or b(r) or c(r)
-    each = tuple(tests)
-    return lambda r: any(t(r) for t in each)
-
-
 def _negation(test: Predicate) -> Predicate:
     return lambda r: not test(r)
-
-
-def _not_a_record(record: Any) -> TypeError:
-    return TypeError(
-        "a connection-log record must be a ConnectionLog (or an object with the same "
-        f"attributes) or a mapping of the same JSON shape, not {type(record).__name__}"
-    )
-
-
-def _combine(checks: list[_Check]) -> Predicate:
-    """One predicate calling the checks directly (no intermediate closure for 1-3 checks).
-
-    ``dict`` records (``json.loads`` output, ``model_dump()``) are recognized by their class,
-    which costs one comparison per record; any other record is read by attribute, and one
-    that turns out to be some other mapping takes the mapping path on its first
-    ``AttributeError`` (``try`` costs nothing on Python 3.11 until something is raised).
-    """
-    if not checks:
-        return _always
-    on_items = _conjunction([item for _, item in checks])
-
-    def other(record: Any) -> bool:
-        if isinstance(record, Mapping):
-            return on_items(record)
-        raise _not_a_record(record) from None
-
-    if len(checks) == 1:
-        ((a, ia),) = checks
-
-        def one(r: Any) -> bool:
-            if r.__class__ is dict:
-                return ia(r)
-            try:
-                return a(r)
-            except AttributeError:
-                return other(r)
-
-        return one
-    if len(checks) == 2:
-        (a, ia), (b, ib) = checks
-
-        def two(r: Any) -> bool:
-            if r.__class__ is dict:
-                return ia(r) and ib(r)
-            try:
-                return a(r) and b(r)
-            except AttributeError:
-                return other(r)
-
-        return two
-    if len(checks) == 3:
-        (a, ia), (b, ib), (c, ic) = checks
-
-        def three(r: Any) -> bool:
-            if r.__class__ is dict:
-                return ia(r) and ib(r) and ic(r)
-            try:
-                return a(r) and b(r) and c(r)
-            except AttributeError:
-                return other(r)
-
-        return three
-    attrs = tuple(attr for attr, _ in checks)
-
-    def many(r: Any) -> bool:
-        if r.__class__ is dict:
-            return on_items(r)
-        try:
-            return all(test(r) for test in attrs)
-        except AttributeError:
-            return other(r)
-
-    return many
 
 
 # Cost ranks (lower runs first): string set membership, then time comparison, then UUID
@@ -612,43 +756,168 @@ def _combine(checks: list[_Check]) -> Predicate:
 _STRING, _TIME, _UUID, _NESTED, _FALLBACK = range(5)
 _MAPPING_RANK = {_STRING: 0, _UUID: 1, _NESTED: 2, _TIME: 3, _FALLBACK: 4}
 
-_Ranked = tuple[int, _Check]
-_Compiled = bool | _Ranked
-"""A compiled sub-expression: a constant, or a check with its cost rank."""
+
+class _Part(NamedTuple):
+    """A compiled sub-expression that is not a constant."""
+
+    rank: int
+    """Its cost rank (the highest of its parts')."""
+    test: Predicate
+    """The test, for attribute records and mappings alike."""
+    positive: bool = True
+    """False: the sub-expression is the negation of ``test`` (applied by the parent, which
+    saves a call per record)."""
+    host: Callable[[_Then], Predicate] | None = None
+    """``host(then)``: ``test`` followed by the rest of an AND, in one call (some checks)."""
+    host_or: Callable[[_Then], Predicate] | None = None
+    """``host_or(orelse)``: ``test`` followed by the rest of an OR, in one call (some checks)."""
+    negated: Callable[[], _Part] | None = None
+    """The negation as a check of its own (some checks): no ``not`` to apply."""
 
 
-def _ordered(ranked: list[_Ranked]) -> list[_Check]:
-    """Checks by cost: attribute tests and mapping tests are ordered separately."""
-    attrs = sorted(ranked, key=lambda item: item[0])
-    items = sorted(ranked, key=lambda item: _MAPPING_RANK[item[0]])
-    return [(a[1][0], i[1][1]) for a, i in zip(attrs, items, strict=True)]
+def _type_part(types: frozenset[str], inside: bool = True) -> _Part:
+    return _Part(
+        _STRING,
+        _type_check(types, inside),
+        host=lambda then: _type_check(types, inside, then),
+        host_or=lambda orelse: _type_check(types, inside, orelse, any_of=True),
+        negated=lambda: _type_part(types, not inside),
+    )
 
 
-def _conjuncts(parts: Iterable[_Compiled]) -> list[_Ranked] | bool:
-    """The non-constant parts of an AND, or its constant value."""
-    ranked: list[_Ranked] = []
+def _text_part(text: str, *, owner_name: bool) -> _Part:
+    return _Part(
+        _FALLBACK,
+        _text_check(text, owner_name=owner_name),
+        host_or=None
+        if owner_name
+        else lambda orelse: _text_check(text, owner_name=False, orelse=orelse),
+    )
+
+
+def _status_part(types: frozenset[str], inside: bool, status: ConnectionStatus) -> _Part:
+    return _Part(
+        _STRING,
+        _status_check(types, inside, status),
+        host=lambda then: _status_check(types, inside, status, then),
+    )
+
+
+_Compiled = bool | _Part
+"""A compiled sub-expression: a constant, or a test with its cost rank."""
+
+
+def _chain(parts: list[_Part], *, any_of: bool) -> Predicate:
+    """The AND (OR when ``any_of``) of ``parts``, in this order.
+
+    Fixed-arity closures for the common sizes avoid a Python-level loop per record; a negated
+    part is tested as ``(not t(r)) is True`` (a positive one as ``... is False``), so that
+    negations cost no call of their own.
+    """
+    tests = [p.test for p in parts]
+    if all(p.positive for p in parts):
+        if len(tests) == 2:
+            a, b = tests
+            if any_of:
+                return lambda r: a(r) or b(r)
+            return lambda r: a(r) and b(r)
+        if len(tests) == 3:
+            a, b, c = tests
+            if any_of:
+                return lambda r: a(r) or b(r) or c(r)
+            return lambda r: a(r) and b(r) and c(r)
+        each = tuple(tests)
+        if any_of:
+            return lambda r: any(t(r) for t in each)
+        return lambda r: all(t(r) for t in each)
+    # ``(not t(r)) is flip`` holds exactly when the part does, whatever t returns.
+    flips = [not p.positive for p in parts]
+    if len(tests) == 2:
+        (a, b), (fa, fb) = tests, flips
+        if any_of:
+            return lambda r: (not a(r)) is fa or (not b(r)) is fb
+        return lambda r: (not a(r)) is fa and (not b(r)) is fb
+    if len(tests) == 3:
+        (a, b, c), (fa, fb, fc) = tests, flips
+        if any_of:
+            return lambda r: (not a(r)) is fa or (not b(r)) is fb or (not c(r)) is fc
+        return lambda r: (not a(r)) is fa and (not b(r)) is fb and (not c(r)) is fc
+    pairs = tuple(zip(tests, flips, strict=True))
+    if any_of:
+        return lambda r: any((not t(r)) is f for t, f in pairs)
+    return lambda r: all((not t(r)) is f for t, f in pairs)
+
+
+def _join(parts: list[_Part], *, any_of: bool) -> _Part:
+    """The AND (OR when ``any_of``) of two or more parts, cheapest first.
+
+    Attribute records and mappings may want different orders (a mapping's time must be
+    parsed); then the test picks the order by the record's class.
+    """
+    attrs = sorted(parts, key=lambda p: p.rank)
+    items = sorted(parts, key=lambda p: _MAPPING_RANK[p.rank])
+    rank = attrs[-1].rank
+    first = attrs[0]
+    if not any_of and first.positive and first.host is not None and items[0] is first:
+        # The first check calls the rest itself: one call per record it rejects, not two.
+        rest = _all(attrs[1:])
+        assert not isinstance(rest, bool)
+        return _Part(rank, first.host((rest.test, not rest.positive)))
+    if any_of:
+        # Likewise for an OR: the cheapest check that can call the rest goes first (a call
+        # saved on every record is worth more than running the other checks in cost order).
+        hosts = [p for p in attrs if p.positive and p.host_or is not None]
+        if hosts:
+            first = hosts[0]
+            assert first.host_or is not None
+            rest = _any(p for p in attrs if p is not first)
+            assert not isinstance(rest, bool)
+            return _Part(rank, first.host_or((rest.test, not rest.positive)))
+    on_attrs = _chain(attrs, any_of=any_of)
+    if all(a is i for a, i in zip(attrs, items, strict=True)):
+        return _Part(rank, on_attrs)
+    if not any_of and len(parts) in (2, 3):
+        # Fixed-arity closures again, choosing the order inline (negated parts as in _chain).
+        (a, fa), (b, fb) = ((p.test, not p.positive) for p in attrs[:2])
+        (ia, ifa), (ib, ifb) = ((p.test, not p.positive) for p in items[:2])
+        if len(parts) == 2:
+
+            def two(r: Any) -> bool:
+                if type(r) is dict:
+                    return (not ia(r)) is ifa and (not ib(r)) is ifb
+                return (not a(r)) is fa and (not b(r)) is fb
+
+            return _Part(rank, two)
+        c, fc = attrs[2].test, not attrs[2].positive
+        ic, ifc = items[2].test, not items[2].positive
+
+        def three(r: Any) -> bool:
+            if type(r) is dict:
+                return (not ia(r)) is ifa and (not ib(r)) is ifb and (not ic(r)) is ifc
+            return (not a(r)) is fa and (not b(r)) is fb and (not c(r)) is fc
+
+        return _Part(rank, three)
+    on_items = _chain(items, any_of=any_of)
+    return _Part(rank, lambda r: on_items(r) if type(r) is dict else on_attrs(r))
+
+
+def _all(parts: Iterable[_Compiled]) -> _Compiled:
+    ranked: list[_Part] = []
     for part in parts:
         if part is False:
             return False
         if part is not True:
             assert not isinstance(part, bool)
             ranked.append(part)
-    return ranked or True
-
-
-def _all(parts: Iterable[_Compiled]) -> _Compiled:
-    ranked = _conjuncts(parts)
-    if isinstance(ranked, bool):
-        return ranked
+    if not ranked:
+        return True
     if len(ranked) == 1:
         return ranked[0]
-    checks = _ordered(ranked)
-    rank = max(r for r, _ in ranked)
-    return rank, (_conjunction([a for a, _ in checks]), _conjunction([i for _, i in checks]))
+    return _join(ranked, any_of=False)
 
 
 def _any(parts: Iterable[_Compiled]) -> _Compiled:
-    ranked: list[_Ranked] = []
+    ranked: list[_Part] = []
     for part in parts:
         if part is True:
             return True
@@ -659,23 +928,22 @@ def _any(parts: Iterable[_Compiled]) -> _Compiled:
         return False
     if len(ranked) == 1:
         return ranked[0]
-    checks = _ordered(ranked)
-    rank = max(r for r, _ in ranked)
-    return rank, (_disjunction([a for a, _ in checks]), _disjunction([i for _, i in checks]))
+    return _join(ranked, any_of=True)
 
 
 def _not(part: _Compiled) -> _Compiled:
     if isinstance(part, bool):
         return not part
-    rank, (attr, item) = part
-    return rank, (_negation(attr), _negation(item))
+    if part.negated is not None:
+        return part.negated()
+    return part._replace(positive=not part.positive)
 
 
 def _ids(
-    rank: int, ids: frozenset[uuid.UUID], make: Callable[[frozenset[uuid.UUID]], _Check]
+    rank: int, ids: frozenset[uuid.UUID], make: Callable[[frozenset[uuid.UUID]], Predicate]
 ) -> _Compiled:
     # An empty set is Coder's comparison with NULL: no row matches.
-    return (rank, make(ids)) if ids else False
+    return _Part(rank, make(ids)) if ids else False
 
 
 class _Compiler:
@@ -695,13 +963,11 @@ class _Compiler:
 
     def predicate(self, expression: Any) -> Predicate:
         conjuncts = list(expression.items) if isinstance(expression, And) else [expression]
-        ranked = _conjuncts(self.top_level(conjuncts))
-        if ranked is False:
-            return _never
-        if ranked is True:
-            return _always
-        assert not isinstance(ranked, bool)
-        return _combine(_ordered(ranked))
+        root = _all(self.top_level(conjuncts))
+        if isinstance(root, bool):
+            return _always if root else _never
+        # The root's own test is the predicate: one call per record for a single filter.
+        return root.test if root.positive else _negation(root.test)
 
     def top_level(self, nodes: list[Any]) -> list[_Compiled]:
         """The top-level conjuncts, with Coder-mode pairs merged into one check each: a
@@ -747,20 +1013,21 @@ class _Compiler:
         if key == "workspace_owner_email":
             return self.owner_email(values)
         if key == "type":
-            return _STRING, _type_check(self.types(values))
+            types = self.types(values)
+            return _type_part(types)
         if key == "username":
             return self.person(values, owner=False)
         if key == "user_email":
             return self.user_email(values)
         if key == "workspace_id":
-            return _UUID, _workspace_check(frozenset(values))  # type: ignore[arg-type]
+            return _Part(_UUID, _workspace_check(frozenset(values)))  # type: ignore[arg-type]
         if key == "connection_id":
-            return _NESTED, _connection_check(frozenset(values))  # type: ignore[arg-type]
+            return _Part(_NESTED, _connection_check(frozenset(values)))  # type: ignore[arg-type]
         statuses = set(values)
         if len(statuses) > 1:
-            return _STRING, _session_check()
+            return _type_part(_POINT_IN_TIME, inside=False)
         (status,) = statuses
-        return _STRING, _status_check(status)  # type: ignore[arg-type]
+        return _status_part(_POINT_IN_TIME, False, status)  # type: ignore[arg-type]
 
     def types(self, values: Iterable[Any]) -> frozenset[str]:
         found: set[str] = set()
@@ -776,9 +1043,9 @@ class _Compiler:
             return False
         wanted = set(statuses.values)
         if len(wanted) > 1:
-            return _STRING, _type_check(sessions)
+            return _type_part(sessions)
         (status,) = wanted
-        return _STRING, _session_type_status_check(sessions, status)  # type: ignore[arg-type]
+        return _status_part(sessions, True, status)  # type: ignore[arg-type]
 
     def time_range(self, bounds: list[TimeBound]) -> _Compiled:
         """Resolved (absolute, inclusive) bounds AND-ed: the tightest on each side."""
@@ -787,10 +1054,10 @@ class _Compiler:
         low = max(lows) if lows else None  # type: ignore[type-var]
         high = min(highs) if highs else None  # type: ignore[type-var]
         if low is not None and high is not None:
-            return _TIME, _between_check(low, high)  # type: ignore[arg-type]
+            return _Part(_TIME, _between_check(low, high))  # type: ignore[arg-type]
         if low is not None:
-            return _TIME, _after_check(low)  # type: ignore[arg-type]
-        return _TIME, _before_check(high)  # type: ignore[arg-type]
+            return _Part(_TIME, _after_check(low))  # type: ignore[arg-type]
+        return _Part(_TIME, _before_check(high))  # type: ignore[arg-type]
 
     def organization(self, values: Iterable[Any]) -> _Compiled:
         # resolve() has turned names into ids when a resolver was available; any name left
@@ -799,9 +1066,9 @@ class _Compiler:
         names = frozenset(go_lower(str(v)) for v in values if not isinstance(v, uuid.UUID))
         parts: list[_Compiled] = []
         if ids:
-            parts.append((_UUID, _organization_check(ids)))
+            parts.append(_Part(_UUID, _organization_check(ids)))
         if names:
-            parts.append((_FALLBACK, _organization_name_check(names)))
+            parts.append(_Part(_FALLBACK, _organization_name_check(names)))
         return _any(parts)
 
     def person(self, values: Iterable[Any], *, owner: bool) -> _Compiled:
@@ -828,7 +1095,7 @@ class _Compiler:
         parts: list[_Compiled] = []
         make = _owner_check if owner else _user_check
         if ids:
-            parts.append((_UUID if owner else _NESTED, make(frozenset(ids))))
+            parts.append(_Part(_UUID if owner else _NESTED, make(frozenset(ids))))
         if names or wildcards:
             match = _matcher(names, wildcards)
             check = (
@@ -836,7 +1103,7 @@ class _Compiler:
                 if owner
                 else _user_field_check("username", match, lower=True)
             )
-            parts.append((_FALLBACK, check))
+            parts.append(_Part(_FALLBACK, check))
         return _any(parts)
 
     def owner_email(self, values: Iterable[Any]) -> _Compiled:
@@ -860,7 +1127,9 @@ class _Compiler:
         exact = [v for v in values if not isinstance(v, Wildcard)]
         wildcards = [v for v in values if isinstance(v, Wildcard)]
         if self.table is None:
-            return _FALLBACK, _user_field_check("email", _matcher(exact, wildcards), lower=False)
+            return _Part(
+                _FALLBACK, _user_field_check("email", _matcher(exact, wildcards), lower=False)
+            )
         table = self.table
         ids: set[uuid.UUID] = set()
         for email in exact:
@@ -871,11 +1140,12 @@ class _Compiler:
         return _ids(_NESTED, frozenset(ids), _user_check)
 
     def text(self, text: str) -> _Compiled:
-        owners = None
-        if self.table is not None:
-            # Every owner, deleted or not, as Coder's join shows them.
-            owners = self.table.ids_where(lambda u: text in ascii_fold(u.username), live=False)
-        return _FALLBACK, _text_check(text, owners)
+        if self.table is None:
+            return _text_part(text, owner_name=True)
+        # Every owner, deleted or not, as Coder's join shows them.
+        owners = self.table.ids_where(lambda u: text in ascii_fold(u.username), live=False)
+        names = _text_part(text, owner_name=False)
+        return _any([names, _Part(_UUID, _owner_check(owners))]) if owners else names
 
 
 def compile(
