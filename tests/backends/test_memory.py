@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import types
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -450,6 +451,17 @@ class _DictSubclass(dict):  # type: ignore[type-arg]
     """A dict that is not ``dict`` itself (takes the generic mapping path)."""
 
 
+_RECORD_FORMS: tuple[Callable[[ConnectionLog], Any], ...] = (
+    lambda log: log,
+    _Row,
+    lambda log: json.loads(log.model_dump_json()),
+    lambda log: log.model_dump(),
+    lambda log: _DictSubclass(json.loads(log.model_dump_json())),
+    _mapping_proxy,
+)
+"""Every kind of record a predicate reads: model, plain object, dicts, other mappings."""
+
+
 @pytest.mark.parametrize("text", SHAPES)
 @pytest.mark.parametrize("with_tables", [True, False])
 def test_every_compiled_shape_agrees_on_every_record_form(text: str, with_tables: bool) -> None:
@@ -465,14 +477,7 @@ def test_every_compiled_shape_agrees_on_every_record_form(text: str, with_tables
     else:
         predicate = memory.compile(query, context=context)
         expected = {log.id for log in EXTENDED_LOGS if predicate(log)}
-    for form in (
-        lambda log: log,
-        _Row,
-        lambda log: json.loads(log.model_dump_json()),
-        lambda log: log.model_dump(),
-        lambda log: _DictSubclass(json.loads(log.model_dump_json())),
-        _mapping_proxy,
-    ):
+    for form in _RECORD_FORMS:
         answers = {log.id: predicate(form(log)) for log in EXTENDED_LOGS}
         assert all(type(answer) is bool for answer in answers.values())
         assert {log_id for log_id, answer in answers.items() if answer} == expected
@@ -543,3 +548,33 @@ def test_a_negated_type_check_is_a_check_of_its_own() -> None:
     for log in EXTENDED_LOGS:
         assert negated.test(log) is (not part.test(log))
         assert back.test(log) is part.test(log)
+
+
+def _web_user_id(log: ConnectionLog) -> uuid.UUID | None:
+    return log.web_info.user.id if log.web_info and log.web_info.user else None
+
+
+@pytest.mark.parametrize(
+    ("make", "value"),
+    [
+        (memory._owner_check, lambda log: log.workspace_owner_id),
+        (lambda ids: memory._id_check(ids, "workspace_id"), lambda log: log.workspace_id),
+        (memory._organization_check, lambda log: log.organization.id),
+        (lambda ids: memory._id_check(ids, "organization.id"), lambda log: log.organization.id),
+        (memory._user_check, _web_user_id),
+    ],
+)
+def test_id_checks_of_one_and_several_ids_agree_on_every_record_form(
+    make: Callable[[frozenset[uuid.UUID]], memory.Predicate],
+    value: Callable[[ConnectionLog], uuid.UUID | None],
+) -> None:
+    """The id checks (specialized for one id, shared for the rest) read every record form."""
+    present = sorted({v for log in EXTENDED_LOGS if (v := value(log)) is not None})
+    assert len(present) >= 2
+    for ids in (frozenset(present[:1]), frozenset(present[:2]), frozenset(present[-2:])):
+        check = make(ids)
+        for form in _RECORD_FORMS:
+            for log in EXTENDED_LOGS:
+                assert check(form(log)) is (value(log) in ids)
+        with pytest.raises(TypeError, match="ConnectionLog"):
+            check(42)
