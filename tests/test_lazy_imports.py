@@ -12,6 +12,8 @@ import sys
 
 import pytest
 
+from connlog_query.values import FILTER_KEYS
+
 
 def _run(code: str) -> str:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
@@ -58,24 +60,7 @@ FIRST_USES = {
 EXPECTED = {
     "validate": "a OR b",
     "construct": "type:ssh hi",
-    "json_schema": json.dumps(
-        sorted(
-            [
-                "organization",
-                "workspace_owner",
-                "workspace_owner_email",
-                "type",
-                "username",
-                "user_email",
-                "connected_after",
-                "connected_before",
-                "workspace_id",
-                "connection_id",
-                "status",
-                "where",
-            ]
-        )
-    ).replace('"', "'"),
+    "json_schema": json.dumps(sorted([*FILTER_KEYS, "where"])).replace('"', "'"),
     "nested_model": "hi",
     "type_hints": "True",
     "rejects": "too_short",

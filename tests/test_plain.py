@@ -11,22 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connlog_query import Limits, QueryError, parse, plain
+from connlog_query.values import FILTER_KEYS
 
 NOW = dt.datetime(2025, 7, 10, 12, 0, tzinfo=dt.timezone.utc)
 
 _KEYS = st.sampled_from(
     [
-        "organization",
-        "workspace_owner",
-        "workspace_owner_email",
-        "type",
-        "username",
-        "user_email",
-        "connected_after",
-        "connected_before",
-        "workspace_id",
-        "connection_id",
-        "status",
+        *FILTER_KEYS,
         "connected",
         "search",
         "nope",
