@@ -71,7 +71,8 @@ class Element(NamedTuple):
     """One of Coder's query elements (text between spaces outside quotes).
 
     ``segments`` are the pieces between runs of ``:`` outside quotes. Only elements that
-    contain a ``:`` need them (the others are bare words), so they are split on first use.
+    contain a ``:`` need them (the others are bare words), so they are split when asked for,
+    on each access.
     """
 
     raw: str
@@ -86,21 +87,6 @@ class Element(NamedTuple):
             Segment(m.group(), start + m.start(), start + m.end())
             for m in _SEGMENT.finditer(self.raw)
         )
-
-    @property
-    def has_colon(self) -> bool:
-        """True if ``:`` occurs anywhere in the raw text, even inside quotes."""
-        return ":" in self.raw
-
-    @property
-    def leading_colon(self) -> bool:
-        """Whether the raw text starts with ``:`` (Coder tests the raw text, quotes included)."""
-        return self.raw.startswith(":")
-
-    @property
-    def trailing_colon(self) -> bool:
-        """Whether the raw text ends with ``:``: ``a:"b:`` does, as Coder sees it."""
-        return self.raw.endswith(":")
 
 
 # Segments of an element: the pieces between runs of ':' outside double quotes. The nested

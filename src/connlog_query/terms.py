@@ -87,12 +87,14 @@ def group_terms(elements: Sequence[Element], text: str) -> dict[str, list[Term]]
 def _colon_hint(element: Element) -> str:
     raw = element.raw
     stripped = raw.strip(":")
-    if element.leading_colon and not element.trailing_colon and stripped:
+    leading, trailing = raw.startswith(":"), raw.endswith(":")
+    if leading and not trailing and stripped:
         return f"a key is missing before ':'; write key:{stripped}"
-    if element.trailing_colon and not element.leading_colon and stripped:
+    if trailing and not leading and stripped:
         return f"a value is missing after ':'; write {stripped}:value, or remove the element"
-    if len(element.segments) > 2:
-        key = element.segments[0].unquoted
-        rest = raw[element.segments[1].start - element.start :]
+    parts = element.segments
+    if len(parts) > 2:
+        key = parts[0].unquoted
+        rest = raw[parts[1].start - element.start :]
         return f"a value containing ':' must be double-quoted: {key}:\"{rest}\""
     return "every element must have the form key:value"
