@@ -28,6 +28,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ._trusted import trusted_model
 from .gocompat import go_lower, parse_go_uuid
 from .values import FILTER_KEYS, ME, ConnectionStatus, ConnectionType, Me
 
@@ -211,17 +212,12 @@ def build(cls: type[Any], **fields: Any) -> Any:
     validators would give it (``build_filter`` and ``build_time_bound`` apply those). Validation
     is most of the cost of building a node otherwise.
     """
-    node = object.__new__(cls)
     defaults = _DEFAULTS.get(cls)
     if defaults is None:
         defaults = _DEFAULTS[cls] = {
             name: info.default for name, info in cls.model_fields.items() if not info.is_required()
         }
-    object.__setattr__(node, "__dict__", {**defaults, **fields})
-    object.__setattr__(node, "__pydantic_fields_set__", set(fields))
-    object.__setattr__(node, "__pydantic_extra__", None)
-    object.__setattr__(node, "__pydantic_private__", None)
-    return node
+    return trusted_model(cls, {**defaults, **fields}, set(fields), None)
 
 
 _DEFAULTS: dict[type[Any], dict[str, Any]] = {}

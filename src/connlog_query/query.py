@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr, field_validator
 
+from ._trusted import trusted_model
 from .canonical import expressible
 from .gocompat import go_lower, parse_go_uuid
 from .values import FILTER_KEYS, ME, ConnectionStatus, ConnectionType, Me
@@ -106,18 +107,10 @@ class Query(BaseModel):
     ) -> Query:
         """A query from values the parser has already converted and normalized.
 
-        What ``model_construct`` does, without its per-field default look-ups: the parser
-        produces exactly the field values validation would, and this is a hot path.
+        The parser produces exactly the field values validation would, and this is a hot path.
         """
-        query = cls.__new__(cls)
-        fields = dict(_NO_FILTERS)
-        fields.update(values)
-        object.__setattr__(query, "__dict__", fields)
-        object.__setattr__(query, "__pydantic_fields_set__", set(values))
-        object.__setattr__(query, "__pydantic_extra__", None)
-        object.__setattr__(
-            query, "__pydantic_private__", {"_spans": spans, "_now": now, "_expression": None}
-        )
+        private = {"_spans": spans, "_now": now, "_expression": None}
+        query: Query = trusted_model(cls, {**_NO_FILTERS, **values}, set(values), private)
         return query
 
     @field_validator("where", mode="after")
@@ -243,7 +236,8 @@ class Query(BaseModel):
         The parser's nodes hold values in exactly the form the fields validate to (no all-zero
         UUID, no zero time, no empty text), and the parts of a normal form are in normal form,
         so the query is built without validating them again (``tests/test_extended.py``
-        checks that validation would change nothing).
+        checks that validation would change nothing). ``spans`` and ``now`` are the parser's,
+        kept in the query's private state.
         """
         from .expr import And, Filter, TimeBound, build, normalize
 
@@ -271,11 +265,7 @@ class Query(BaseModel):
             )
             return cls._from_parsed(fields, spans or {}, now)
         where = None if not rest else rest[0] if len(rest) == 1 else And(items=tuple(rest))
-        query = cls(**fields, where=where)
-        if spans:
-            query._spans = spans
-        query._now = now
-        return query
+        return cls(**fields, where=where)
 
     def expression(self) -> Any:
         """The whole query as one extended expression (``None`` when it filters nothing)."""
