@@ -369,9 +369,9 @@ def test_checker_builds_the_nodes_validation_builds(text: str) -> None:
 
     fast = run()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(extended, "_node", lambda cls, **fields: cls(**fields))
-        patch.setattr(extended, "_filter", lambda key, values: Filter(key=key, values=values))
-        patch.setattr(extended, "_time_bound", lambda op, at: TimeBound(op=op, at=at))
+        patch.setattr(extended, "build", lambda cls, **fields: cls(**fields))
+        patch.setattr(extended, "build_filter", lambda key, values: Filter(key=key, values=values))
+        patch.setattr(extended, "build_time_bound", lambda op, at: TimeBound(op=op, at=at))
         validated = run()
     assert fast == validated
     if not isinstance(fast, list):

@@ -373,13 +373,6 @@ def _syntax_error(text: str, exc: Any) -> ValidationError:
 # --- checking raw nodes -------------------------------------------------------------------------
 
 
-# The checker hands these only values it has converted and checked (tests/test_extended.py
-# compares with building every node by validation).
-_node = build
-_filter = build_filter
-_time_bound = build_time_bound
-
-
 class _Checker:
     __slots__ = ("errors", "spans", "tz")
 
@@ -398,12 +391,12 @@ class _Checker:
         if isinstance(raw, _RawText):
             if not raw.value.text:
                 return None
-            return _node(Text, text=go_lower(raw.value.text))
+            return build(Text, text=go_lower(raw.value.text))
         op = raw.op
         items = [self.node(item) for item in raw.items]
         if op == "not":
             (item,) = items
-            return None if item is None else _node(Not, item=item)
+            return None if item is None else build(Not, item=item)
         kept = [i for i in items if i is not None]
         if op == "or" and len(kept) < len(items):
             return None  # one side is "no filter": the OR always holds
@@ -411,7 +404,7 @@ class _Checker:
             return None
         if len(kept) == 1:
             return kept[0]
-        return _node(And if op == "and" else Or, items=tuple(kept))
+        return build(And if op == "and" else Or, items=tuple(kept))
 
     def filter(self, raw: _RawFilter) -> Any:
         key = raw.key
@@ -456,12 +449,12 @@ class _Checker:
             return None
         if key in _UUID_KEYS and len(converted) == 1 and converted[0] == _NIL_UUID:
             return None  # Coder: the all-zero UUID applies no filter
-        return _filter(key, converted)
+        return build_filter(key, converted)
 
     def convert(self, key: str, raw: _RawValue) -> Any:
         text = go_lower(raw.text)
         if key in NAME_KEYS and not raw.quoted and "*" in text:
-            return _node(Wildcard, pattern=text)
+            return build(Wildcard, pattern=text)
         if key in ("type", "status"):
             members = _ENUM_MEMBERS[key]
             member = members.get(text)
@@ -504,7 +497,7 @@ class _Checker:
         bounds = [b for b in bounds if b is not None]
         if not bounds:
             return None
-        return bounds[0] if len(bounds) == 1 else _node(And, items=tuple(bounds))
+        return bounds[0] if len(bounds) == 1 else build(And, items=tuple(bounds))
 
     def comparison(self, key: str, text: str, raw: _RawValue) -> list[Any] | None:
         for op in (">=", "<=", ">", "<"):
@@ -536,7 +529,7 @@ class _Checker:
         lowered = go_lower(text)
         relative = _relative(lowered)
         if relative is not None:
-            return [_time_bound(op, relative)]
+            return [build_time_bound(op, relative)]
         day = _date(lowered)
         if day is not None:
             start = dt.datetime(day.year, day.month, day.day, tzinfo=self.tz).astimezone(
@@ -544,7 +537,7 @@ class _Checker:
             )
             end = start + dt.timedelta(days=1) - MICROSECOND
             at = {">=": start, ">": end, "<=": end, "<": start}[op]
-            return [_time_bound(op, at)]
+            return [build_time_bound(op, at)]
         try:
             when = parse_rfc3339nano(lowered)
         except GoTimeError as exc:
@@ -559,7 +552,7 @@ class _Checker:
             return None
         if when is None:
             return [None]  # Coder's zero time: no filter
-        return [_time_bound(op, when)]
+        return [build_time_bound(op, when)]
 
 
 _NIL_UUID = uuid.UUID(int=0)
@@ -575,11 +568,11 @@ _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 def _relative(text: str) -> RelativeTime | None:
     if text == "now":
-        return _node(RelativeTime, amount=0, unit="s")  # type: ignore[no-any-return]
+        return build(RelativeTime, amount=0, unit="s")  # type: ignore[no-any-return]
     match = _RELATIVE.fullmatch(text)
     if match is None:
         return None
-    return _node(RelativeTime, amount=-int(match.group(1)), unit=match.group(2))  # type: ignore[no-any-return]
+    return build(RelativeTime, amount=-int(match.group(1)), unit=match.group(2))  # type: ignore[no-any-return]
 
 
 def _date(text: str) -> dt.date | None:
